@@ -1,0 +1,407 @@
+"""Registry reads: name search, identifier and case-number lookups, duplicate check.
+
+Every function here takes the acting user (or the access policy's queryset) and returns
+only what the policy lets that user see; the caller (a cases selector or service) writes the
+audit entry.
+
+How name search stays fast at a million children
+-------------------------------------------------
+A query is turned into search keys (``names.search_keys``: Latin form, consonant skeleton,
+native script, joined pairs) plus, for each word the registry does not know, the known
+Latin keys one or two typing errors away (``fuzzy_neighbours``). Each key is weighed by its
+kind and by how rare it is (``NameTerm.df``): ``al`` or ``muhammad`` say little,
+``jubouri`` says a lot. A child's score is, for each query word, the weight of the best key
+of that word it holds, summed over the words (``score_holdings``).
+
+Summing over every child that holds any key would read hundreds of thousands of index
+entries for a query containing ``al`` or ``Muhammad``. So keys are split (``split_keys``):
+the rarest keys, up to ``POSTINGS_BUDGET`` index entries in all, give the candidates; the
+common keys are then added only to the best ``COMPLETE_TOP`` candidates. The answer is
+checked (``ranking_is_settled``): if a candidate that was not completed could still reach
+the page, every candidate is scored in one more query. A child who holds only common keys
+of a query that also has rarer ones is not a candidate: it matches only the commonest parts
+of the name. The whole search is a fixed number of queries whatever the registry's size.
+
+Hand-written on purpose: PostgreSQL full-text search ranks with ``ts_rank`` over every
+matching row (the same cost as the naive sum), and search engines (Elasticsearch, Meilisearch)
+would add a second store of child data with its own access control to keep in step.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jellyfish
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from bridgeway.access import policy
+from bridgeway.registry import names
+from bridgeway.registry.models import Child, Identifier, NameKey, NameTerm
+from bridgeway.registry.validation import normalize_identifier
+
+CASE_NUMBER_RE = re.compile(r"^[A-Za-z]{1,10}-\d{4}-\d{1,9}$")
+MAX_CANDIDATES = 500
+
+# Weight of one matching key = base weight of its kind x rarity (inverse document frequency
+# against a reference population; only the ratios between keys matter). Integers, so that
+# sums are exact and ties are decided by child id everywhere.
+KIND_WEIGHTS = {"latin": 3, "native": 3, "skel": 1}
+FUZZY_WEIGHTS = {1: 2, 2: 1}  # a known word one / two typing errors from a query word
+REFERENCE_POPULATION = 1_000_000
+SCALE = 100
+# Strength = the plain (unweighted) sum of base weights: the duplicate check's "is this more
+# than noise" threshold, independent of the registry's size.
+DUPLICATE_MIN_STRENGTH = 3
+IDENTIFIER_SCORE = 10**9  # the same document number outranks any name
+
+POSTINGS_BUDGET = 20_000  # index entries read to find candidates
+COMPLETE_TOP = 300  # candidates completed with the common keys
+FUZZY_MIN_LENGTH = 4  # shorter words: one typing error makes another name
+FUZZY_TWO_EDITS_LENGTH = 8
+FUZZY_NEIGHBOURS = 40  # nearest vocabulary words looked at per query word
+TRIGRAM_MIN_LENGTH = 7  # shorter words share too few trigrams with their typing errors
+FUZZY_KEEP = 8  # of which at most this many, closest first, become query keys
+VISIBILITY_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class QueryKey:
+    slot: int  # the query word it stands for: a child scores each word once, at its best
+    kind: str
+    key: str
+    df: int  # children holding the key
+    weight: int
+    strength: int
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    child_id: int
+    score: int
+    strength: int
+
+
+def key_weight(base: int, df: int) -> int:
+    return max(1, round(SCALE * base * math.log(1 + REFERENCE_POPULATION / max(df, 1))))
+
+
+def edit_budget(word: str) -> int:
+    """Typing errors tolerated in a query word of this length."""
+    if len(word) < FUZZY_MIN_LENGTH:
+        return 0
+    return 2 if len(word) >= FUZZY_TWO_EDITS_LENGTH else 1
+
+
+def close_words(word: str, vocabulary: Iterable[tuple[str, int]]) -> list[tuple[str, int, int]]:
+    """(key, df, distance) of the vocabulary words within ``word``'s edit budget (never
+    ``word`` itself), closest first, at most ``FUZZY_KEEP``."""
+    budget = edit_budget(word)
+    found = []
+    for key, df in vocabulary:
+        if key == word or abs(len(key) - len(word)) > budget:
+            continue
+        distance = jellyfish.damerau_levenshtein_distance(word, key)
+        if distance <= budget:
+            found.append((distance, -df, key))
+    found.sort()
+    return [(key, -neg_df, d) for d, neg_df, key in found[:FUZZY_KEEP]]
+
+
+def single_edits(word: str) -> set[str]:
+    """Every Latin key one typing error from ``word`` (a letter deleted, inserted, replaced,
+    or two neighbours swapped): some 50 per letter, looked up by the vocabulary's own
+    index. Exhaustive, so a single typing error is always recovered, short words included
+    (where trigrams share too little)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    out |= {a + c + b for a, b in splits for c in letters}
+    out.discard(word)
+    return out
+
+
+def fuzzy_neighbours(words: Sequence[str]) -> dict[str, list[tuple[str, int, int]]]:
+    """For each word, the known Latin keys within its edit budget, closest first.
+
+    Short words (fewer than ``TRIGRAM_MIN_LENGTH`` letters) and every word on SQLite: all
+    single edits of the word, looked up exactly in the vocabulary (a swap of two letters in
+    ``saidi`` leaves too few shared trigrams to be found otherwise). Longer words on
+    PostgreSQL: the vocabulary words sharing enough trigrams (``%``, a GIN trigram index),
+    which also finds two typing errors; then the exact distance check for all."""
+    words = [w for w in words if edit_budget(w)]
+    if not words:
+        return {}
+    postgres = connection.vendor == "postgresql"
+    by_trigram = [w for w in words if postgres and len(w) >= TRIGRAM_MIN_LENGTH]
+    by_edits = [w for w in words if w not in by_trigram]
+    vocabulary: dict[str, int] = {}
+    table = NameTerm._meta.db_table
+    if by_edits:
+        edits = sorted(set().union(*(single_edits(w) for w in by_edits)))
+        if postgres:
+            # One probe of the unique (kind, key) index per edit, whatever the statistics
+            # say: ``key = ANY(...)`` over a thousand strings may be planned as a scan.
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT t.key, t.df FROM unnest(%s::text[]) AS e(key) "  # noqa: S608
+                               f"CROSS JOIN LATERAL (SELECT key, df FROM {table} "
+                               f"WHERE kind = 'latin' AND key = e.key AND df > 0) AS t",
+                               [edits])
+                vocabulary.update(dict(cursor.fetchall()))
+        else:
+            vocabulary.update(NameTerm.objects.filter(kind="latin", df__gt=0, key__in=edits)
+                              .values_list("key", "df"))
+    if by_trigram:
+        sql = (f"SELECT t.key, t.df FROM unnest(%s::text[]) AS q(word) "  # noqa: S608
+               f"CROSS JOIN LATERAL (SELECT key, df FROM {table} WHERE kind = 'latin' "
+               f"AND df > 0 AND key %% q.word ORDER BY key <-> q.word LIMIT %s) AS t")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [by_trigram, FUZZY_NEIGHBOURS])
+            vocabulary.update(dict(cursor.fetchall()))
+    known = list(vocabulary.items())
+    return {w: close_words(w, known) for w in words}
+
+
+def query_keys(query: str) -> list[QueryKey]:
+    """The weighted keys of a query that exist in the registry, rarest first (2 queries).
+
+    Each query word (and each pair of neighbours joined) is a slot: its Latin key,
+    skeleton, native form and the known words a typing error or two away. A child holding
+    several keys of one slot (``hamwi`` and, through an alias, ``hamawi``) scores the slot
+    once, at its best key."""
+    words = names.search_words(query)
+    slot_keys = [set().union(*(names.token_keys(f) for f in names.query_forms(w)))
+                 for w in words]
+    slot_words = [names.latin_key(w) for w in words]
+    consonantal = [not names.writes_vowels(w) for w in words]
+    wanted = set().union(*slot_keys) if slot_keys else set()
+    dfs: dict[tuple[str, str], int] = {}
+    if wanted:
+        cond = Q()
+        for kind, key in wanted:
+            cond |= Q(kind=kind, key=key)
+        dfs = {(kind, key): df for kind, key, df in
+               NameTerm.objects.filter(cond, df__gt=0).values_list("kind", "key", "df")}
+    # A word the registry knows is taken as typed; the others may hold a typing error.
+    # (A typing error that makes another known name — Martin/Marin — is then matched by
+    # the name's other words and its skeleton: this keeps exact searches to one lookup.)
+    known = {key for (kind, key) in dfs if kind == "latin"}
+    close = fuzzy_neighbours(sorted(set(slot_words) - known - {""}))
+    best: dict[tuple[int, str, str], QueryKey] = {}
+
+    def offer(slot: int, kind: str, key: str, df: int, base: int) -> None:
+        candidate = QueryKey(slot, kind, key, df, key_weight(base, df), base)
+        current = best.get((slot, kind, key))
+        if current is None or candidate.weight > current.weight:
+            best[(slot, kind, key)] = candidate
+
+    for slot, (keys, word) in enumerate(zip(slot_keys, slot_words, strict=True)):
+        for kind, key in keys:
+            if (kind, key) in dfs:
+                base = KIND_WEIGHTS.get(kind, 1)
+                if kind == "skel" and consonantal[slot]:
+                    base = KIND_WEIGHTS["latin"]
+                offer(slot, kind, key, dfs[(kind, key)], base)
+        for key, df, distance in close.get(word, []):
+            offer(slot, "latin", key, df, FUZZY_WEIGHTS[distance])
+    return sorted(best.values(), key=lambda k: (k.df, k.slot, k.kind, k.key))
+
+
+def split_keys(keys: Sequence[QueryKey], budget: int = POSTINGS_BUDGET
+               ) -> tuple[list[QueryKey], list[QueryKey]]:
+    """(essential, common): the rarest keys whose index entries add up to at most
+    ``budget`` (always at least one key), and the rest. ``keys`` come rarest first."""
+    essential: list[QueryKey] = []
+    total = 0
+    for k in keys:
+        if essential and total + k.df > budget:
+            break
+        essential.append(k)
+        total += k.df
+    return essential, list(keys[len(essential):])
+
+
+def best_possible_gain(common: Sequence[QueryKey]) -> int:
+    """The most the common keys can add to a child's score: each slot's best key."""
+    per_slot: dict[int, int] = {}
+    for k in common:
+        per_slot[k.slot] = max(per_slot.get(k.slot, 0), k.weight)
+    return sum(per_slot.values())
+
+
+def score_holdings(held: Iterable[QueryKey]) -> tuple[int, int]:
+    """(score, strength) of a child holding these keys: each slot once, at its best."""
+    weight: dict[int, int] = {}
+    strength: dict[int, int] = {}
+    for k in held:
+        weight[k.slot] = max(weight.get(k.slot, 0), k.weight)
+        strength[k.slot] = max(strength.get(k.slot, 0), k.strength)
+    return sum(weight.values()), sum(strength.values())
+
+
+def ranking_is_settled(ranked: Sequence[NameMatch], limit: int,
+                       unscored_best: int | None) -> bool:
+    """Whether the first ``limit`` of ``ranked`` are final: no candidate left unscored
+    (its best possible score is ``unscored_best``) could still enter them."""
+    if unscored_best is None:
+        return True
+    return len(ranked) >= limit and ranked[limit - 1].score > unscored_best
+
+
+def _postings_sql(keys: Sequence[QueryKey]) -> tuple[str, list[str]]:
+    """Index-only reads of each key's children, with the key's slot, weight, strength."""
+    table = NameKey._meta.db_table
+    parts, params = [], []
+    for k in keys:
+        parts.append(f"SELECT child_id, {int(k.slot)} AS slot, {int(k.weight)} AS w, "  # noqa: S608
+                     f"{int(k.strength)} AS s FROM {table} WHERE kind = %s AND key = %s")
+        params += [k.kind, k.key]
+    return " UNION ALL ".join(parts), params
+
+
+def _scores(keys: Sequence[QueryKey], *, limit: int,
+            candidates_of: Sequence[QueryKey] | None = None) -> list[NameMatch]:
+    """Children by their score over ``keys``, best first (one query). With
+    ``candidates_of``, only children holding one of those keys are scored."""
+    postings, params = _postings_sql(keys)
+    where = ""
+    if candidates_of is not None:
+        inner, inner_params = _postings_sql(candidates_of)
+        where = f" WHERE p.child_id IN (SELECT child_id FROM ({inner}) AS c)"  # noqa: S608
+        params += inner_params
+    sql = (f"SELECT b.child_id, SUM(b.w) AS score, SUM(b.s) AS strength FROM ("  # noqa: S608
+           f"SELECT p.child_id, p.slot, MAX(p.w) AS w, MAX(p.s) AS s "
+           f"FROM ({postings}) AS p{where} GROUP BY p.child_id, p.slot) AS b "
+           f"GROUP BY b.child_id ORDER BY score DESC, b.child_id LIMIT %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return [NameMatch(int(c), int(s), int(st)) for c, s, st in cursor.fetchall()]
+
+
+def _complete(candidates: Sequence[int], keys: Sequence[QueryKey]) -> list[NameMatch]:
+    """Full scores of the given children over all ``keys`` (one query), best first."""
+    if not candidates:
+        return []
+    by_key: dict[tuple[str, str], list[QueryKey]] = {}
+    cond = Q()
+    for k in keys:
+        if (k.kind, k.key) not in by_key:
+            cond |= Q(kind=k.kind, key=k.key)
+        by_key.setdefault((k.kind, k.key), []).append(k)
+    held: dict[int, list[QueryKey]] = {cid: [] for cid in candidates}
+    for child_id, kind, key in (NameKey.objects.filter(child_id__in=list(candidates))
+                                .filter(cond).values_list("child_id", "kind", "key")):
+        held[child_id] += by_key[(kind, key)]
+    ranked = [NameMatch(cid, *score_holdings(ks)) for cid, ks in held.items()]
+    ranked.sort(key=lambda m: (-m.score, m.child_id))
+    return ranked
+
+
+def visible_ids(ids: Sequence[int], within: QuerySet[Any] | None) -> set[int]:
+    """Those of ``ids`` in ``within`` (a queryset of child ids), asked about these ids only
+    rather than by reading every child the user may see."""
+    if within is None:
+        return set(ids)
+    if not ids:
+        return set()
+    return set(Child.objects.filter(pk__in=list(ids)).filter(pk__in=within)
+               .values_list("pk", flat=True))
+
+
+def _first_visible(ranked: Sequence[NameMatch], within: QuerySet[Any] | None,
+                   limit: int) -> list[NameMatch]:
+    """The first ``limit`` of ``ranked`` that ``within`` holds, asking about as few as
+    possible: twice the page, then growing batches."""
+    out: list[NameMatch] = []
+    start, size = 0, max(2 * limit, 20)
+    while start < len(ranked):
+        batch = ranked[start:start + size]
+        start += size
+        size = min(size * 4, VISIBILITY_BATCH)
+        seen = visible_ids([m.child_id for m in batch], within)
+        out += [m for m in batch if m.child_id in seen]
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+def rank_children(query: str, *, within: QuerySet[Any] | None = None,
+                  limit: int = 25) -> list[NameMatch]:
+    """The ``limit`` best children for a name query, among ``within`` (a queryset of child
+    ids: the access policy's), best first; ties by child id. See the module docstring."""
+    keys = query_keys(query)
+    if not keys or limit <= 0:
+        return []
+    essential, common = split_keys(keys, POSTINGS_BUDGET)
+    partial = _scores(essential, limit=COMPLETE_TOP + 1)
+    unscored_best = None
+    if len(partial) > COMPLETE_TOP:
+        unscored_best = partial[COMPLETE_TOP].score + best_possible_gain(common)
+        partial = partial[:COMPLETE_TOP]
+    # The common keys are added to the best candidates (their full score is recomputed).
+    ranked = _complete([m.child_id for m in partial], keys) if common else list(partial)
+    if within is not None:
+        ranked = _first_visible(ranked, within, limit)
+    if ranking_is_settled(ranked, limit, unscored_best):
+        return ranked[:limit]
+    # Rare: the page is not settled by the best candidates; score them all (as many as the
+    # essential keys have children: within the postings budget unless even the rarest key
+    # of the query is common) and check visibility in score order.
+    everyone = _scores(keys, limit=max(limit, sum(k.df for k in essential)),
+                       candidates_of=essential)
+    return _first_visible(everyone, within, limit)
+
+
+def name_match_scores(query: str, *, within: QuerySet[Any] | None = None,
+                      limit: int = MAX_CANDIDATES) -> list[tuple[int, int]]:
+    """(child_id, score) for children whose names or aliases match ``query``, best first.
+
+    ``within`` restricts to a queryset of child ids (the access policy's)."""
+    return [(m.child_id, m.score) for m in rank_children(query, within=within, limit=limit)]
+
+
+def identifier_child_ids(query: str, *, within: QuerySet[Any] | None = None) -> list[int]:
+    """Children holding an identifier equal to ``query`` once normalized (spaces, dashes
+    and case ignored), by child id. Numbers are encrypted: the blind index is compared."""
+    norm = normalize_identifier(query)
+    if len(norm) < 3:
+        return []
+    ids = sorted(set(Identifier.objects.filter(value_index=Identifier.index_for(norm))
+                     .values_list("child_id", flat=True)[:MAX_CANDIDATES]))
+    seen = visible_ids(ids, within)
+    return [cid for cid in ids if cid in seen]
+
+
+def possible_duplicates(*, actor: Any, child: dict[str, Any], limit: int = 10) -> list[Child]:
+    """Children the actor may see who could be the same child as the one being registered:
+    same identifier, or names matching across spellings and scripts, ranked."""
+    visible = policy.children_visible_to(actor).values("pk")
+    scores: dict[int, tuple[int, int]] = {}  # child -> (strength, score)
+    for ident in child.get("identifiers") or []:
+        value = ident.get("value") if isinstance(ident, dict) else None
+        if isinstance(value, str):
+            for cid in identifier_child_ids(value, within=visible):
+                strength, score = scores.get(cid, (0, 0))
+                scores[cid] = (strength + 10, score + IDENTIFIER_SCORE)
+    texts = []
+    for part in (child.get("names") or []) + (child.get("aliases") or []):
+        if isinstance(part, dict):
+            texts += [t for t in (part.get("value"), part.get("latin")) if isinstance(t, str)]
+    if texts:
+        for m in rank_children(" ".join(texts), within=visible, limit=50):
+            strength, score = scores.get(m.child_id, (0, 0))
+            scores[m.child_id] = (strength + m.strength, score + m.score)
+    # A match on a single weak key (a consonant skeleton, a distant spelling) is noise.
+    ranked = [cid for cid, (strength, score) in
+              sorted(scores.items(), key=lambda kv: (-kv[1][1], kv[0]))
+              if strength >= DUPLICATE_MIN_STRENGTH][:limit]
+    if not ranked:
+        return []
+    by_id = {c.pk: c for c in Child.objects.filter(pk__in=ranked).prefetch_related("names")}
+    return [by_id[cid] for cid in ranked if cid in by_id]

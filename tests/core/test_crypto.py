@@ -1,0 +1,318 @@
+"""Field encryption at rest: tokens, the key ring, the raw database, key rotation."""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any
+
+import pytest
+from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from bridgeway.core import crypto
+from bridgeway.core.checks import encryption_keys_check
+from tests.justice.conftest import ago, born_years_ago, episode_data, iso, jakarta  # noqa: F401
+
+MARK = "ZQX-canary-7731"
+
+
+def _key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+@pytest.fixture
+def ring(settings: Any) -> dict[str, str]:
+    keys = {"k1": _key(), "k2": _key()}
+    settings.BRIDGEWAY_MASTER_KEYS = f"k1:{keys['k1']}"
+    return keys
+
+
+# ------------------------------------------------------------------ tokens
+
+
+def test_round_trip_and_a_fresh_data_key_per_value(ring: Any) -> None:
+    a = crypto.encrypt("Kabul, 2019", context="cases.Case.association_place")
+    b = crypto.encrypt("Kabul, 2019", context="cases.Case.association_place")
+    assert a != b and "Kabul" not in a
+    assert a.split(":")[2] != b.split(":")[2]  # different wrapped data keys
+    assert crypto.token_key_id(a) == "k1"
+    assert crypto.decrypt(a, context="cases.Case.association_place") == "Kabul, 2019"
+    assert crypto.decrypt(crypto.encrypt("ü — عائشة", context="x"), context="x") == "ü — عائشة"
+
+
+def test_tampered_ciphertext_is_refused(ring: Any) -> None:
+    token = crypto.encrypt("secret", context="c")
+    head, sealed = token.rsplit(":", 1)
+    raw = bytearray(base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4)))
+    raw[-1] ^= 1
+    forged = head + ":" + base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
+    with pytest.raises(crypto.DecryptionError, match="failed authentication"):
+        crypto.decrypt(forged, context="c")
+    with pytest.raises(crypto.DecryptionError, match="bad token"):
+        crypto.decrypt("secret", context="c")
+
+
+def test_value_moved_to_another_column_is_refused(ring: Any) -> None:
+    token = crypto.encrypt("secret", context="cases.CaseNote.body")
+    with pytest.raises(crypto.DecryptionError, match=r"justice\.JusticeEvent\.notes"):
+        crypto.decrypt(token, context="justice.JusticeEvent.notes")
+
+
+def test_unknown_key_id_gives_a_clear_error(ring: Any, settings: Any) -> None:
+    token = crypto.encrypt("secret", context="c")
+    settings.BRIDGEWAY_MASTER_KEYS = f"k2:{ring['k2']}"
+    with pytest.raises(crypto.DecryptionError, match="'k1' is not in BRIDGEWAY_MASTER_KEYS"):
+        crypto.decrypt(token, context="c")
+    settings.BRIDGEWAY_MASTER_KEYS = f"k1:{ring['k2']}"  # same id, other key material
+    with pytest.raises(crypto.DecryptionError, match="could not be unwrapped"):
+        crypto.decrypt(token, context="c")
+
+
+def test_rewrap_keeps_the_sealed_data_and_changes_the_key(ring: Any, settings: Any) -> None:
+    token = crypto.encrypt("secret", context="c")
+    settings.BRIDGEWAY_MASTER_KEYS = f"k2:{ring['k2']},k1:{ring['k1']}"
+    new = crypto.rewrap(token)
+    assert crypto.token_key_id(new) == "k2"
+    assert new.rsplit(":", 1)[1] == token.rsplit(":", 1)[1]
+    assert crypto.rewrap(new) == new
+    settings.BRIDGEWAY_MASTER_KEYS = f"k2:{ring['k2']}"
+    assert crypto.decrypt(new, context="c") == "secret"
+
+
+@pytest.mark.parametrize("raw", ["k1", "k1:notbase64!", "k1:" + base64.b64encode(b"short").decode(),
+                                 "bad id:" + base64.b64encode(bytes(32)).decode(),
+                                 "a:{k},a:{k}".format(k=base64.b64encode(bytes(32)).decode())])
+def test_malformed_rings_are_refused(settings: Any, raw: str) -> None:
+    settings.BRIDGEWAY_MASTER_KEYS = raw
+    with pytest.raises(ImproperlyConfigured):
+        crypto.key_ring()
+
+
+def test_blind_index_is_keyed(settings: Any) -> None:
+    settings.BRIDGEWAY_BLIND_INDEX_KEY = "one"
+    first = crypto.blind_index("AH12345")
+    assert first == crypto.blind_index("AH12345") and len(first) == 64
+    assert "AH12345" not in first
+    settings.BRIDGEWAY_BLIND_INDEX_KEY = "two"
+    assert crypto.blind_index("AH12345") != first
+
+
+def test_production_check_refuses_missing_keys(settings: Any) -> None:
+    settings.BRIDGEWAY_ALLOW_DEV_CRYPTO_KEYS = False
+    settings.BRIDGEWAY_MASTER_KEYS = ""
+    settings.BRIDGEWAY_BLIND_INDEX_KEY = ""
+    assert {e.id for e in encryption_keys_check()} == {"bridgeway.E001", "bridgeway.E002"}
+    with pytest.raises(ImproperlyConfigured):
+        crypto.encrypt("x", context="c")
+    settings.BRIDGEWAY_MASTER_KEYS = f"k1:{_key()}"
+    settings.BRIDGEWAY_BLIND_INDEX_KEY = "index-key"
+    assert encryption_keys_check() == []
+    settings.BRIDGEWAY_ALLOW_DEV_CRYPTO_KEYS = True
+    settings.BRIDGEWAY_MASTER_KEYS = ""
+    assert encryption_keys_check() == []  # dev keys in DEBUG/tests
+
+
+# ------------------------------------------------------------------ through the services
+
+
+def _write_everything(people: Any, register: Any, facility: Any, marker: str) -> Any:
+    """Known plaintext in every encrypted column, written through the services."""
+    from bridgeway.cases.services import case_add_note, case_request_closure
+    from bridgeway.justice.services import (
+        detention_open,
+        justice_event_record,
+        justice_involvement_add,
+    )
+
+    case = register(
+        date_of_birth=born_years_ago(16),
+        identifiers=[{"id_type": "passport", "value": f"{marker}-P"}],
+        case={"risk_level": "high", "association_place": f"{marker} place",
+              "alleged_offence": f"{marker} offence"})
+    justice_involvement_add(actor=people.caseworker, case_id=case.pk,
+                            agency_id=people.agency_police.pk, reason="arresting unit")
+    case_add_note(actor=people.caseworker, case_id=case.pk, body=f"{marker} note")
+    justice_event_record(actor=people.caseworker, case_id=case.pk, data={
+        "kind": "arrest", "at": iso(ago(hours=30)), "time_zone": "Asia/Jakarta",
+        "alleged_offence": f"{marker} event offence", "notes": f"{marker} event notes",
+        "parent_notified_at": iso(ago(hours=29))})
+    detention_open(actor=people.caseworker, case_id=case.pk, data=episode_data(
+        facility, ago(hours=28), health_problems=f"{marker} health",
+        last_resort_justification=f"{marker} last resort"))
+    case_request_closure(actor=people.caseworker, case_id=case.pk,
+                         reason="goals_met", note=f"{marker} closure")
+    return case
+
+
+def _raw_columns() -> dict[str, list[Any]]:
+    q = connection.ops.quote_name
+    out: dict[str, list[Any]] = {}
+    with connection.cursor() as cursor:
+        for model, fields in crypto.encrypted_models():
+            for field in fields:
+                cursor.execute(f"SELECT {q(field.column)} FROM "  # noqa: S608
+                               f"{q(model._meta.db_table)}")
+                out[field.crypto_context] = [row[0] for row in cursor.fetchall()]
+    return out
+
+
+EXPECTED = {"registry.Identifier.value", "cases.Case.association_place",
+            "cases.Case.alleged_offence", "cases.Case.closure_note", "cases.CaseNote.body",
+            "justice.JusticeEvent.alleged_offence", "justice.JusticeEvent.notes",
+            "justice.DetentionEpisode.health_problems",
+            "justice.DetentionEpisode.last_resort_justification"}
+
+
+def test_raw_database_holds_no_plaintext(people: Any, register: Any, jakarta: Any) -> None:  # noqa: F811
+    from bridgeway.cases.models import CaseNote
+    from bridgeway.justice.models import DetentionEpisode
+
+    case = _write_everything(people, register, jakarta, MARK)
+    raw = _raw_columns()
+    assert set(raw) >= EXPECTED
+    for context in EXPECTED:
+        assert any(v for v in raw[context]), f"nothing written to {context}"
+    for context, values in raw.items():
+        for value in values:
+            assert MARK not in (value or ""), context
+            assert value in ("", None) or crypto.is_token(value), context
+    # ...and the whole database, every table, text columns included.
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        q = connection.ops.quote_name
+        for table in tables:
+            if table.startswith("django_"):
+                continue
+            cursor.execute(f"SELECT * FROM {q(table)}")  # noqa: S608
+            for row in cursor.fetchall():
+                assert not any(MARK in str(cell) for cell in row), (table, row)
+    # The application still reads plaintext.
+    case.refresh_from_db()
+    assert case.association_place == f"{MARK} place"
+    assert CaseNote.objects.get(case=case).body == f"{MARK} note"
+    assert DetentionEpisode.objects.get(case=case).health_problems == f"{MARK} health"
+
+
+def test_database_lookups_on_ciphertext_are_refused(people: Any) -> None:
+    from bridgeway.cases.models import CaseNote
+
+    with pytest.raises(FieldError, match="encrypted at rest"):
+        list(CaseNote.objects.filter(body="x"))
+    with pytest.raises(FieldError, match="encrypted at rest"):
+        list(CaseNote.objects.filter(body__icontains="x"))
+    assert list(CaseNote.objects.filter(body__isnull=True)) == []
+
+
+# ------------------------------------------------------------------ rotation
+
+
+def _key_ids() -> dict[str, set[str]]:
+    return {ctx: {crypto.token_key_id(v) for v in values if v}
+            for ctx, values in _raw_columns().items()}
+
+
+def _read_all() -> list[Any]:
+    out = []
+    for model, fields in crypto.encrypted_models():
+        out += list(model.objects.values_list(*(f.name for f in fields)))
+    return out
+
+
+def _notes(people: Any, register: Any, n: int) -> Any:
+    from bridgeway.cases.services import case_add_note
+
+    case = register()
+    for i in range(n):
+        case_add_note(actor=people.caseworker, case_id=case.pk, body=f"note {i}")
+    return case
+
+
+def test_rotation_rewraps_everything_and_old_key_can_go(
+        people: Any, register: Any, jakarta: Any, ring: Any, settings: Any) -> None:  # noqa: F811
+    _write_everything(people, register, jakarta, MARK)
+    before = _read_all()
+    sealed_before = {v.rsplit(":", 1)[1] for vs in _raw_columns().values() for v in vs if v}
+    settings.BRIDGEWAY_MASTER_KEYS = f"k2:{ring['k2']},k1:{ring['k1']}"
+    counts = crypto.rotate_keys(batch_size=2)
+    assert counts["cases.Case.association_place"] == 1 and sum(counts.values()) >= 8
+    assert all(ids <= {"k2"} for ids in _key_ids().values())
+    sealed_after = {v.rsplit(":", 1)[1] for vs in _raw_columns().values() for v in vs if v}
+    assert sealed_after == sealed_before  # data ciphertext untouched
+    settings.BRIDGEWAY_MASTER_KEYS = f"k2:{ring['k2']}"
+    assert _read_all() == before
+    assert sum(crypto.rotate_keys().values()) == 0  # idempotent
+
+
+def test_interrupted_rotation_is_restartable_and_nothing_is_unreadable(
+        people: Any, register: Any, ring: Any, settings: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _notes(people, register, 7)
+    before = _read_all()
+    settings.BRIDGEWAY_MASTER_KEYS = f"k2:{ring['k2']},k1:{ring['k1']}"
+    real = crypto._rewrap_batch
+    calls = {"n": 0}
+
+    def dies_on_the_second_batch(model: Any, field: Any, rows: Any) -> int:
+        if field.crypto_context == "cases.CaseNote.body":
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt("killed")
+        return real(model, field, rows)
+
+    monkeypatch.setattr(crypto, "_rewrap_batch", dies_on_the_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        crypto.rotate_keys(batch_size=3)
+    halfway = _key_ids()
+    assert halfway["cases.CaseNote.body"] == {"k1", "k2"}  # mixed, as after a kill
+    assert _read_all() == before  # every value readable under the old or new key
+    monkeypatch.setattr(crypto, "_rewrap_batch", real)
+    counts = crypto.rotate_keys(batch_size=3)
+    assert counts["cases.CaseNote.body"] == 7 - 3  # the first batch is not redone
+    assert all(ids <= {"k2"} for ids in _key_ids().values())
+    settings.BRIDGEWAY_MASTER_KEYS = f"k2:{ring['k2']}"
+    assert _read_all() == before
+
+
+def test_rotation_command_dry_run_and_unknown_key(
+        people: Any, register: Any, ring: Any, settings: Any, capsys: Any) -> None:
+    _notes(people, register, 3)
+    settings.BRIDGEWAY_MASTER_KEYS = f"k2:{ring['k2']},k1:{ring['k1']}"
+    call_command("crypto_rotate_keys", "--dry-run")
+    out = capsys.readouterr().out
+    assert "cases.CaseNote.body: 3 to re-wrap" in out
+    assert _key_ids()["cases.CaseNote.body"] == {"k1"}  # dry run changed nothing
+    call_command("crypto_rotate_keys", "--batch-size", "2")
+    assert "cases.CaseNote.body: 3 re-wrapped" in capsys.readouterr().out
+    call_command("crypto_rotate_keys", "--dry-run")
+    assert "total to re-wrap under key 'k2': 0" in capsys.readouterr().out
+    # A value under a key no longer in the ring stops the command with a clear message.
+    settings.BRIDGEWAY_MASTER_KEYS = f"k1:{ring['k1']}"
+    _notes(people, register, 1)
+    settings.BRIDGEWAY_MASTER_KEYS = f"k3:{_key()}"
+    with pytest.raises(CommandError, match=r"rotation stopped.*'k[12]' is not in BRIDGEWAY_MAS"):
+        call_command("crypto_rotate_keys")
+
+
+def test_data_migration_encrypts_existing_rows_and_reverses(people: Any,
+                                                            register: Any) -> None:
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    from bridgeway.cases.models import CaseNote
+
+    case = _notes(people, register, 1)
+    note = CaseNote.objects.get(case=case)
+    with connection.cursor() as cursor:  # as the previous schema stored it
+        cursor.execute("UPDATE cases_casenote SET body = %s WHERE id = %s",
+                       [f"{MARK} old", note.pk])
+    editor = SimpleNamespace(connection=connection)
+    crypto.encrypt_columns(apps, editor, model="cases.CaseNote", fields=("body",), batch=1)
+    crypto.encrypt_columns(apps, editor, model="cases.CaseNote", fields=("body",))  # re-run
+    assert CaseNote.objects.get(pk=note.pk).body == f"{MARK} old"
+    assert not any(MARK in v for v in _raw_columns()["cases.CaseNote.body"])
+    crypto.encrypt_columns(apps, editor, model="cases.CaseNote", fields=("body",),
+                           decrypting=True)
+    assert f"{MARK} old" in _raw_columns()["cases.CaseNote.body"]

@@ -1,0 +1,252 @@
+"""Name search at scale: the pieces of the ranking (pure) and the search through the
+database — typing errors, other scripts, one score per query word, and the shortcut that
+reads only the rarest keys giving exactly the answer of scoring everything."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridgeway.registry import names, selectors
+from bridgeway.registry.selectors import (
+    NameMatch,
+    QueryKey,
+    best_possible_gain,
+    close_words,
+    edit_budget,
+    key_weight,
+    rank_children,
+    ranking_is_settled,
+    score_holdings,
+    single_edits,
+    split_keys,
+)
+
+
+def qk(slot: int, key: str, df: int, weight: int, kind: str = "latin") -> QueryKey:
+    return QueryKey(slot, kind, key, df, weight, 3)
+
+
+# --- pure pieces -----------------------------------------------------------------------------
+
+def test_rarer_keys_weigh_more_and_every_key_weighs_something():
+    assert key_weight(3, 1) > key_weight(3, 100) > key_weight(3, 100_000) > 0
+    assert key_weight(3, 50) > key_weight(1, 50)
+    assert key_weight(1, 10**9) >= 1
+
+
+@pytest.mark.parametrize(("word", "budget"), [("ali", 0), ("omar", 1), ("hassan", 1),
+                                              ("abdullah", 2), ("muhammadahmed", 2)])
+def test_typing_errors_tolerated_grow_with_word_length(word, budget):
+    assert edit_budget(word) == budget
+
+
+def test_single_edits_cover_each_kind_of_typing_error():
+    edits = single_edits("saidi")
+    assert {"sadii", "said", "saidii", "saodi", "asidi"} <= edits  # swap, drop, add, replace
+    assert "saidi" not in edits
+    assert "sdii" not in edits  # two errors
+
+
+def test_close_words_respect_the_budget_and_come_closest_first():
+    vocabulary = [("martin", 50), ("marin", 900), ("mart", 5), ("martina", 20), ("matrin", 1)]
+    found = close_words("martni", vocabulary)
+    assert [k for k, _df, _d in found] == ["martin"]  # 1 swap; marin/martina are 2 away
+    assert close_words("ali", vocabulary) == []  # too short to guess at
+
+
+def test_split_keeps_the_rarest_keys_within_the_budget_and_at_least_one():
+    keys = [qk(0, "jubouri", 10, 9), qk(1, "ahmed", 5_000, 4), qk(2, "al", 90_000, 1)]
+    essential, common = split_keys(keys, budget=6_000)
+    assert [k.key for k in essential] == ["jubouri", "ahmed"]
+    assert [k.key for k in common] == ["al"]
+    essential, common = split_keys(keys[2:], budget=10)
+    assert [k.key for k in essential] == ["al"] and common == []
+
+
+def test_a_query_word_scores_once_at_its_best_key():
+    held = [qk(0, "hamwi", 10, 900), qk(0, "hamawi", 5, 400), qk(1, "sara", 10, 300)]
+    assert score_holdings(held) == (1200, 6)
+    assert best_possible_gain(held) == 1200
+
+
+def test_ranking_is_settled_only_when_no_unscored_candidate_can_reach_the_page():
+    ranked = [NameMatch(1, 50, 3), NameMatch(2, 40, 3), NameMatch(3, 30, 3)]
+    assert ranking_is_settled(ranked, 2, None)
+    assert ranking_is_settled(ranked, 2, 39)
+    assert not ranking_is_settled(ranked, 2, 40)  # a tie could outrank on child id
+    assert not ranking_is_settled(ranked, 5, 1)  # page not full
+
+
+def test_query_forms_drop_the_joined_arabic_article():
+    assert names.query_forms("الخليفي") == ["الخليفي", "خليفي"]
+    assert names.query_forms("Alkhalifi") == ["Alkhalifi"]
+    assert names.query_forms("الم") == ["الم"]
+
+
+def test_search_keys_are_the_keys_of_each_word_and_joined_pair():
+    text = "Abd al-Rahman محمد"
+    expected = set().union(*(names.token_keys(w) for w in names.search_words(text)))
+    assert names.search_keys(text) == expected
+    assert ("latin", "abdal") in expected and ("native", "محمد") in expected
+
+
+# --- through the database ------------------------------------------------------------------------
+
+pytestmark_db = pytest.mark.django_db
+
+
+def _name(kind: str, value: str, latin: str = "") -> dict[str, str]:
+    return {"kind": kind, "value": value, **({"latin": latin} if latin else {})}
+
+
+@pytest.fixture
+def registry(people, register):
+    """A few children of the caseworker's agency, registered through the service."""
+    made = {
+        "fatimah": register(names=[_name("given", "Fatimah"), _name("family", "Ibrahim")],
+                            aliases=[]),
+        "khelifi": register(names=[_name("given", "Mehdi"), _name("family", "Khelifi")],
+                            aliases=[]),
+        "abdullah": register(names=[_name("given", "عبدالله", "Abdullah"),
+                                    _name("family", "الحموي", "al-Hamwi")], aliases=[]),
+        "sara": register(names=[_name("given", "Sara"), _name("family", "Hamwi")],
+                         aliases=[{"alias_type": "spelling", "value": "Sara Hamawi"}]),
+        "martin": register(names=[_name("given", "Emma"), _name("family", "Martin")],
+                           aliases=[]),
+        "marin": register(names=[_name("given", "Emma"), _name("family", "Marin")],
+                          aliases=[]),
+    }
+    return {k: c.child_id for k, c in made.items()}
+
+
+def _top(query: str, **kw) -> list[int]:
+    return [m.child_id for m in rank_children(query, **kw)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("query", "who"), [
+    ("Fatimah Ibrahin", "fatimah"),  # one substitution
+    ("Fatmiah Ibrahim", "fatimah"),  # one swap in a short word
+    ("Mehdi Khelfii", "khelifi"),
+    ("Emma Martni", "martin"),
+])
+def test_a_typing_error_still_finds_the_child_first(registry, query, who):
+    assert _top(query)[0] == registry[who]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("query", "who"), [
+    ("فاطمة إبراهيم", "fatimah"),  # registered in Latin, searched in Arabic
+    ("مهدي الخليفي", "khelifi"),  # with the article written joined
+    ("Abdallah al-Hamawi", "abdullah"),  # registered in Arabic, another Latin spelling
+    ("عبدالله الحموي", "abdullah"),
+])
+def test_names_are_found_across_scripts(registry, query, who):
+    assert _top(query)[0] == registry[who]
+
+
+@pytest.mark.django_db
+def test_a_child_scores_a_query_word_once_even_through_an_alias(registry):
+    # Sara holds "hamwi" and (alias) "hamawi": one word, one score; Abdullah holds both words.
+    assert _top("Abdullah Hamwi")[0] == registry["abdullah"]
+
+
+@pytest.mark.django_db
+def test_the_exact_spelling_ranks_above_a_one_error_neighbour(registry):
+    assert _top("Emma Marin")[:2] == [registry["marin"], registry["martin"]]
+    assert _top("Emma Martin")[:2] == [registry["martin"], registry["marin"]]
+
+
+@pytest.mark.django_db
+def test_reading_only_the_rarest_keys_ranks_its_candidates_exactly(people, register,
+                                                                   monkeypatch):
+    """With a tiny budget the search reads the rarest keys' children, completes the best
+    with the common keys and checks the page is settled: the answer is the full ranking
+    restricted to those candidates, in the same order, with the same scores."""
+    from bridgeway.registry.models import NameKey
+
+    for i in range(12):
+        register(names=[_name("given", ["Ahmed", "Omar", "Ali"][i % 3]),
+                        _name("family", ["Hassan", "Hasan", "Jubouri"][i % 3]),
+                        _name("grandfather", f"Zed{chr(97 + i)}x")], aliases=[])
+    queries = ["Ahmed Hassan", "Omar Hasan Jubouri", "Ali Jubouri Zedcx", "Ahmad Hasan"]
+    everything = {q: rank_children(q, limit=100) for q in queries}
+    monkeypatch.setattr(selectors, "POSTINGS_BUDGET", 3)
+    monkeypatch.setattr(selectors, "COMPLETE_TOP", 2)
+    for q in queries:
+        essential, common = split_keys(selectors.query_keys(q), budget=3)
+        assert common, q  # the shortcut is really taken
+        cond = [(k.kind, k.key) for k in essential]
+        candidates = {cid for cid, kind, key in
+                      NameKey.objects.values_list("child_id", "kind", "key")
+                      if (kind, key) in cond}
+        expected = [m for m in everything[q] if m.child_id in candidates][:5]
+        assert rank_children(q, limit=5) == expected, q
+
+
+@pytest.mark.django_db
+def test_search_sees_only_what_within_allows(people, register):
+    from bridgeway.access import policy
+
+    mine = register(names=[_name("given", "Zainab"), _name("family", "Haddad")])
+    theirs = register(actor=people.outsider,
+                      names=[_name("given", "Zainab"), _name("family", "Haddad")])
+    visible = policy.children_visible_to(people.caseworker).values("pk")
+    assert _top("Zainab Haddad", within=visible) == [mine.child_id]
+    assert theirs.child_id in _top("Zainab Haddad")
+
+
+@pytest.mark.django_db
+def test_vocabulary_counts_follow_every_write(people, register):
+    from django.db.models import Count
+
+    from bridgeway.registry.models import NameKey, NameTerm
+    from bridgeway.registry.services import child_update
+
+    case = register(names=[_name("given", "Yusuf"), _name("family", "Rahman")])
+    register(names=[_name("given", "Yusuf"), _name("family", "Ismail")])
+    child_update(actor=people.caseworker, case_id=case.pk, expected_version=1,
+                 child={"sex": "male", "date_of_birth": "2012-01-01",
+                        "names": [_name("given", "Yousef"), _name("family", "Rahman")]})
+    actual = {(r["kind"], r["key"]): r["n"] for r in
+              NameKey.objects.values("kind", "key").annotate(n=Count("id"))}
+    stored = {(t.kind, t.key): t.df for t in NameTerm.objects.filter(df__gt=0)}
+    assert stored == actual
+    assert stored[("latin", "yusuf")] == 1 and stored[("latin", "yousef")] == 1
+    assert NameTerm.objects.get(kind="latin", key="rahman").df == 1
+
+
+@pytest.mark.django_db
+def test_case_number_search_ignores_letter_case_and_uses_the_index(people, register):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bridgeway.cases.selectors import CaseFilters, case_list
+
+    case = register()
+    register(names=[_name("given", "Budi")])
+    for typed in (case.case_number, case.case_number.lower(),
+                  case.case_number[:1].lower() + case.case_number[1:]):
+        with CaptureQueriesContext(connection) as ctx:
+            found = case_list(actor=people.caseworker, filters=CaseFilters(q=typed)).cases
+        assert [c.pk for c in found] == [case.pk], typed
+        assert not any("UPPER(" in q["sql"] for q in ctx.captured_queries)
+
+
+@pytest.mark.django_db
+def test_duplicate_check_puts_the_same_document_first_and_drops_weak_matches(people,
+                                                                             register):
+    from bridgeway.registry.selectors import possible_duplicates
+
+    same_name = register(names=[_name("given", "Zainab"), _name("family", "Haddad")],
+                         identifiers=[])
+    same_document = register(names=[_name("given", "Layla"), _name("family", "Karimi")],
+                             identifiers=[{"id_type": "passport", "value": "X 998877"}])
+    register(names=[_name("given", "Zaid"), _name("family", "Nour")], identifiers=[])
+    found = possible_duplicates(actor=people.caseworker, child={
+        "names": [{"value": "Zainab"}, {"value": "Haddad"}],
+        "identifiers": [{"value": "x-998877"}]})
+    assert [c.pk for c in found] == [same_document.child_id, same_name.child_id]
+    # "Zyd" shares only a consonant skeleton (sd) with "Zaid": a weak key alone is noise.
+    weak = possible_duplicates(actor=people.caseworker, child={"names": [{"value": "Zyd"}]})
+    assert weak == []
