@@ -132,3 +132,27 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"Skipped under CI=true, which is a failure: {reason}"
+
+
+@pytest.fixture
+def flushable_audit_on_postgresql(django_db_setup: Any, monkeypatch: Any) -> None:
+    """Let the transactional test's final flush empty the append-only audit table.
+
+    A PostgreSQL trigger refuses TRUNCATE on audit entries (as it should in production),
+    so Django's flush after a transactional test fails and leaves the database dirty.
+    Requested BEFORE ``transactional_db``, this fixture is torn down after the flush, and
+    wraps the flush so the trigger is off only inside the flush's own transaction.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"needs PostgreSQL (this run uses {connection.vendor}; set DATABASE_URL)")
+    ops_class = type(connection.ops)
+    original = ops_class.execute_sql_flush
+
+    def execute_sql_flush(self: Any, sql_list: list[str]) -> Any:
+        return original(self, ["ALTER TABLE audit_auditentry DISABLE TRIGGER USER",
+                               *sql_list,
+                               "ALTER TABLE audit_auditentry ENABLE TRIGGER USER"])
+
+    monkeypatch.setattr(ops_class, "execute_sql_flush", execute_sql_flush)

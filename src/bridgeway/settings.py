@@ -7,6 +7,7 @@ Secrets may also be given as ``NAME_FILE`` pointing to a file (Docker/Kubernetes
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -246,6 +247,8 @@ BRIDGEWAY_FIRST_ASSESSMENT_HOURS = {
 }
 # Multi-agency sharing (referrals app). BRIDGEWAY_SECTOR_CATEGORIES may override the sector
 # policy's defaults (access/sectors.py) in a local settings override; the rest come from env.
+# Worker processes of the daily justice re-evaluation (PostgreSQL; SQLite runs in one).
+BRIDGEWAY_JUSTICE_JOB_WORKERS = env_int("BRIDGEWAY_JUSTICE_JOB_WORKERS", os.cpu_count() or 1)
 BRIDGEWAY_BREAK_GLASS_HOURS = env_int("BRIDGEWAY_BREAK_GLASS_HOURS", 3)
 BRIDGEWAY_REFERRAL_RESPONSE_HOURS = env_int("BRIDGEWAY_REFERRAL_RESPONSE_HOURS", 72)
 BRIDGEWAY_CONSENT_MAX_DAYS = env_int("BRIDGEWAY_CONSENT_MAX_DAYS", 365)
@@ -282,3 +285,9 @@ AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", "") or ("audit:" + SECRET_KEY)
 BRIDGEWAY_MASTER_KEYS = env_str("BRIDGEWAY_MASTER_KEYS", "")
 BRIDGEWAY_BLIND_INDEX_KEY = env_str("BRIDGEWAY_BLIND_INDEX_KEY", "")
 BRIDGEWAY_ALLOW_DEV_CRYPTO_KEYS = DEBUG or env_bool("BRIDGEWAY_INSECURE_DEV_KEY", False)
+
+# Test-only crash point (core/kill_points.py): the "killed midway" tests start a real job
+# process with BRIDGEWAY_TEST_DIE_AFTER=N and it SIGKILLs itself inside its (N+1)-th unit
+# of work. Ignored unless DEBUG or a test run (BRIDGEWAY_TESTING).
+BRIDGEWAY_TEST_DIE_AFTER = (env_int("BRIDGEWAY_TEST_DIE_AFTER", 0) or None
+                            if DEBUG or env_bool("BRIDGEWAY_TESTING", False) else None)

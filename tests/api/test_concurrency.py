@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from bridgeway.cases.models import Case
 from tests.api.conftest import client_with_token
@@ -70,28 +70,6 @@ def test_child_edit_over_a_newer_version_gets_409(people, register):
     assert case.child.display_name == "Nur"
 
 
-@pytest.fixture
-def _flushable_audit_on_postgresql(django_db_setup, monkeypatch):
-    """Let the transactional test's final flush empty the append-only audit table.
-
-    A PostgreSQL trigger refuses TRUNCATE on audit entries (as it should in production),
-    so Django's flush after a transactional test fails and leaves the database dirty.
-    Requested BEFORE ``transactional_db``, this fixture is torn down after the flush, and
-    wraps the flush so the trigger is off only inside the flush's own transaction.
-    """
-    if connection.vendor != "postgresql":
-        pytest.skip(f"needs PostgreSQL (this run uses {connection.vendor}; set DATABASE_URL)")
-    ops_class = type(connection.ops)
-    original = ops_class.execute_sql_flush
-
-    def execute_sql_flush(self, sql_list):
-        return original(self, ["ALTER TABLE audit_auditentry DISABLE TRIGGER USER",
-                               *sql_list,
-                               "ALTER TABLE audit_auditentry ENABLE TRIGGER USER"])
-
-    monkeypatch.setattr(ops_class, "execute_sql_flush", execute_sql_flush)
-
-
 def _race(requests: list, timeout: float = 30) -> list[int]:
     """Run each request in its own thread, released together; return the status codes."""
     barrier = threading.Barrier(len(requests))
@@ -120,7 +98,7 @@ RACES = 5  # a lost update or a deadlock shows up in some interleavings, not all
 
 @pytest.mark.postgres
 def test_simultaneous_saves_of_one_version_exactly_one_wins_on_postgresql(
-        _flushable_audit_on_postgresql, transactional_db, people, register):
+        flushable_audit_on_postgresql, transactional_db, people, register):
     clients = [client_with_token(people.caseworker), client_with_token(people.supervisor)]
     levels = ["low", "none"]
     for _ in range(RACES):
@@ -137,7 +115,7 @@ def test_simultaneous_saves_of_one_version_exactly_one_wins_on_postgresql(
 
 @pytest.mark.postgres
 def test_simultaneous_child_edits_exactly_one_wins_on_postgresql(
-        _flushable_audit_on_postgresql, transactional_db, people, register):
+        flushable_audit_on_postgresql, transactional_db, people, register):
     clients = [client_with_token(people.caseworker), client_with_token(people.supervisor)]
     names = ["Nur", "Siti"]
     for _ in range(RACES):

@@ -171,3 +171,4 @@ def test_tasks_follow_the_next_review(people, justice_case, jakarta):
     # The late first review is no longer waiting; the next one is due 14 days after it.
     task = review_tasks.get()
     assert task.status == "open" and task.due_at == hearing + timedelta(days=14)
+

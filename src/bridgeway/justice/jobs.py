@@ -17,6 +17,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
@@ -28,15 +29,18 @@ log = logging.getLogger("bridgeway.justice.jobs")
 
 
 def run_reevaluation(*, now: datetime | None = None, country: str = "", region: str = "",
-                     every_justice_case: bool = False, batch_size: int = 500
-                     ) -> dict[str, Any]:
+                     every_justice_case: bool = False, batch_size: int = 500,
+                     workers: int | None = None) -> dict[str, Any]:
     """The job's body; returns its statistics and writes one audit entry per run (the
     job reads and writes justice records of many children on nobody's behalf)."""
     now = now or timezone.now()
     started = time.perf_counter()
     ids = case_ids_to_reevaluate(country=country, region=region,
                                  every_justice_case=every_justice_case)
-    stats = reevaluate_cases(ids, now=now, batch_size=batch_size).as_dict()
+    if workers is None:
+        workers = settings.BRIDGEWAY_JUSTICE_JOB_WORKERS
+    stats = reevaluate_cases(ids, now=now, batch_size=batch_size, workers=workers).as_dict()
+    stats["workers"] = workers
     stats["seconds"] = round(time.perf_counter() - started, 3)
     audit_record(actor=None, action=Action.UPDATE, object_type="safeguard_reevaluation",
                  detail={"country": country, "region": region, "at": now.isoformat(),

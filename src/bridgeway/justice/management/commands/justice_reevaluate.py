@@ -18,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--all-justice-cases", action="store_true",
                             help="Every case with a justice record, not only open ones.")
         parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--workers", type=int, default=None,
+                            help="Worker processes (PostgreSQL only; default "
+                                 "BRIDGEWAY_JUSTICE_JOB_WORKERS, i.e. the number of CPUs).")
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         if options["region"] and not options["country"]:
@@ -27,7 +30,8 @@ class Command(BaseCommand):
             stats = run_reevaluation(country=options["country"].upper(),
                                      region=options["region"],
                                      every_justice_case=options["all_justice_cases"],
-                                     batch_size=max(1, options["batch_size"]))
+                                     batch_size=max(1, options["batch_size"]),
+                                     workers=options["workers"])
         finally:
             context.reset(token)
         self.stdout.write(json.dumps(stats, sort_keys=True))
