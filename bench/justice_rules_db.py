@@ -357,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=24)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--reload", action="store_true", help="Load the data again.")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="Worker processes of the job as deployed (default: CPUs).")
     parser.add_argument("--all-cases", action="store_true",
                         help="Also time a run over every case with a justice record.")
     args = parser.parse_args(argv)
@@ -389,20 +391,38 @@ def main(argv: list[str] | None = None) -> int:
         "cases_with_open_episode": m.DetentionEpisode.objects.filter(
             released_at__isnull=True, **bench).values("case_id").distinct().count(),
     }
+    def job(workers: int) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        stats = run_reevaluation(now=NOW, batch_size=args.batch_size, workers=workers)
+        return {"wall_seconds": round(time.perf_counter() - t0, 2),
+                "load_average_after": list(os.getloadavg()),
+                **{k: v for k, v in stats.items() if k != "failed"},
+                "failed": len(stats["failed"])}
+
+    result["workers"] = args.workers
+    # Cold: the first run after installation creates every evaluation, alert and task.
+    reset_derived()
+    result["cold_run_job"] = job(args.workers)
+    # Steady: the daily job as deployed, and in one process as the same-run baseline.
+    result["steady_run_job"] = job(args.workers)
+    result["steady_run_job_one_process"] = job(1)
+    result["steady_run_job_again"] = job(args.workers)
+    # Per-case figures need the loop in this process (instrumented, one process).
+    result["steady_run"] = instrumented_run(NOW, args.batch_size)
     reset_derived()
     result["cold_run"] = instrumented_run(NOW, args.batch_size)
-    t0 = time.perf_counter()
-    stats = run_reevaluation(now=NOW, batch_size=args.batch_size)
-    result["steady_run_job"] = {"wall_seconds": round(time.perf_counter() - t0, 2),
-                                **{k: v for k, v in stats.items() if k != "failed"},
-                                "failed": len(stats["failed"])}
-    result["steady_run"] = instrumented_run(NOW, args.batch_size)
     if args.all_cases:
         result["every_justice_case_run"] = instrumented_run(NOW, args.batch_size,
                                                             every_justice_case=True)
     result["target_seconds"] = 60
-    result["within_target"] = (result["cold_run"]["total_seconds"] < 60
-                               and result["steady_run_job"]["wall_seconds"] < 60)
+    steady = [result["steady_run_job"]["wall_seconds"],
+              result["steady_run_job_again"]["wall_seconds"]]
+    result["within_target"] = max(steady) < 60
+    result["speedup_workers_vs_one"] = round(
+        result["steady_run_job_one_process"]["wall_seconds"] / statistics.median(steady), 2)
+    out = HERE / "results" / (f"justice-{datetime.now(UTC):%Y-%m-%d}-"
+                              f"{result['dataset']['children']}.json")
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
 

@@ -103,6 +103,8 @@ def markdown(r: dict[str, Any], json_path: Path) -> str:
     for kind, row in r.get("name_search", {}).items():
         idx = row["indexed"]
         note = f"recall@10 {idx.get('recall_at_10')}"
+        if "recall_at_10_ties_at_random" in idx:
+            note += f" (ties at random: {idx['recall_at_10_ties_at_random']})"
         if "recall_at_10_distinguishable" in idx:
             note += (f" ({idx['recall_at_10_distinguishable']} on the queries not shared by "
                      f"more than 10 children's consonants; "

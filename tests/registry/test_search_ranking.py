@@ -250,3 +250,38 @@ def test_duplicate_check_puts_the_same_document_first_and_drops_weak_matches(peo
     # "Zyd" shares only a consonant skeleton (sd) with "Zaid": a weak key alone is noise.
     weak = possible_duplicates(actor=people.caseworker, child={"names": [{"value": "Zyd"}]})
     assert weak == []
+
+
+@pytest.mark.django_db
+def test_among_equal_scores_the_name_without_extra_words_comes_first(people, register):
+    longer = register(names=[_name("given", "Anas"), _name("patronymic", "Ahmed"),
+                             _name("family", "al-Kurdi")], aliases=[])
+    exact = register(names=[_name("given", "Anas"), _name("family", "al-Kurdi")], aliases=[])
+    # Family name first, as many lists write it: neither holds the words joined in this
+    # order, so both hold exactly the same keys of the query.
+    query = "al-Kurdi Anas"
+    ranked = rank_children(query, limit=5)
+    assert ranked[0].score == ranked[1].score
+    assert [m.child_id for m in ranked[:2]] == [exact.child_id, longer.child_id]
+    # The tie-break survives the access policy's filter and the case search on top.
+    from bridgeway.access import policy
+    from bridgeway.cases.selectors import CaseFilters, case_list
+
+    visible = policy.children_visible_to(people.caseworker).values("pk")
+    assert _top(query, within=visible)[:2] == [exact.child_id, longer.child_id]
+    page = case_list(actor=people.caseworker, filters=CaseFilters(q=query))
+    assert [c.child_id for c in page.cases[:2]] == [exact.child_id, longer.child_id]
+
+
+@pytest.mark.django_db
+def test_an_arabic_script_query_weighs_latin_and_arabic_registrations_alike(people, register):
+    """Arabic script writes no short vowels: "يوسف" says "y-s-f", which the child
+    registered as "Yusuf" holds as surely as the child registered as "يوسف"."""
+    latin = register(names=[_name("given", "Yusuf"), _name("family", "Haddad")], aliases=[])
+    arabic = register(names=[_name("given", "يوسف", "Yusuf"), _name("family", "حداد", "Haddad")],
+                      aliases=[])
+    ranked = {m.child_id: m.score for m in rank_children("يوسف حداد", limit=5)}
+    assert ranked[latin.child_id] == ranked[arabic.child_id]
+    # A Latin query still prefers the exact Latin spelling over a skeleton-only match.
+    other = register(names=[_name("given", "Yosef"), _name("family", "Haddad")], aliases=[])
+    assert _top("Yusuf Haddad")[-1] == other.child_id

@@ -123,6 +123,10 @@ class Case(TimeStampedModel):
             models.Index(fields=["owning_agency", "status", "-opened_at"]),
             models.Index(fields=["assigned_to", "status"]),
             models.Index(fields=["-opened_at", "-id"]),
+            # The case list filtered by step and risk, newest first: read in order, the
+            # access policy's OR checked on the few rows read (see docs/performance.md).
+            models.Index(fields=["status", "risk_level", "-opened_at", "-id"],
+                         name="cases_case_status_risk_opened"),
         ]
 
     def __str__(self) -> str:

