@@ -4,6 +4,8 @@ reads only the rarest keys giving exactly the answer of scoring everything."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bridgeway.registry import names, selectors
@@ -173,7 +175,9 @@ def test_reading_only_the_rarest_keys_ranks_its_candidates_exactly(people, regis
     everything = {q: rank_children(q, limit=100) for q in queries}
     monkeypatch.setattr(selectors, "POSTINGS_BUDGET", 3)
     monkeypatch.setattr(selectors, "COMPLETE_TOP", 2)
-    for q in queries:
+    for rounds, q in itertools.product([1, 2, 4], queries):
+        # one batch (then everything scored at once), or batch after batch
+        monkeypatch.setattr(selectors, "COMPLETE_ROUNDS", rounds)
         essential, common = split_keys(selectors.query_keys(q), budget=3)
         assert common, q  # the shortcut is really taken
         cond = [(k.kind, k.key) for k in essential]
@@ -181,7 +185,7 @@ def test_reading_only_the_rarest_keys_ranks_its_candidates_exactly(people, regis
                       NameKey.objects.values_list("child_id", "kind", "key")
                       if (kind, key) in cond}
         expected = [m for m in everything[q] if m.child_id in candidates][:5]
-        assert rank_children(q, limit=5) == expected, q
+        assert rank_children(q, limit=5) == expected, (q, rounds)
 
 
 @pytest.mark.django_db

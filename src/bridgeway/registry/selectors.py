@@ -16,9 +16,11 @@ of that word it holds, summed over the words (``score_holdings``).
 Summing over every child that holds any key would read hundreds of thousands of index
 entries for a query containing ``al`` or ``Muhammad``. So keys are split (``split_keys``):
 the rarest keys, up to ``POSTINGS_BUDGET`` index entries in all, give the candidates; the
-common keys are then added only to the best ``COMPLETE_TOP`` candidates. The answer is
-checked (``ranking_is_settled``): if a candidate that was not completed could still reach
-the page, every candidate is scored in one more query. A child who holds only common keys
+common keys are then added only to the best candidates, ``COMPLETE_TOP`` at a time. The
+answer is checked after each batch (``ranking_is_settled``): while a candidate that was not
+completed could still reach the page, the next batch is completed (children sharing one
+full name tie, and a tie at the page's last place needs them all); after
+``COMPLETE_ROUNDS`` batches every candidate is scored in one more query. A child who holds only common keys
 of a query that also has rarer ones is not a candidate: it matches only the commonest parts
 of the name. The whole search is a fixed number of queries whatever the registry's size.
 
@@ -60,7 +62,8 @@ DUPLICATE_MIN_STRENGTH = 3
 IDENTIFIER_SCORE = 10**9  # the same document number outranks any name
 
 POSTINGS_BUDGET = 20_000  # index entries read to find candidates
-COMPLETE_TOP = 300  # candidates completed with the common keys
+COMPLETE_TOP = 300  # candidates completed with the common keys at a time
+COMPLETE_ROUNDS = 4  # batches of candidates completed before scoring every candidate
 FUZZY_MIN_LENGTH = 4  # shorter words: one typing error makes another name
 FUZZY_TWO_EDITS_LENGTH = 8
 FUZZY_NEIGHBOURS = 40  # nearest vocabulary words looked at per query word
@@ -390,18 +393,24 @@ def rank_children(query: str, *, within: QuerySet[Any] | None = None,
     if not keys or limit <= 0:
         return []
     essential, common = split_keys(keys, POSTINGS_BUDGET)
-    partial = _scores(essential, limit=COMPLETE_TOP + 1)
-    unscored_best = None
-    if len(partial) > COMPLETE_TOP:
-        unscored_best = partial[COMPLETE_TOP].score + best_possible_gain(common)
-        partial = partial[:COMPLETE_TOP]
-    # The common keys are added to the best candidates (their full score is recomputed).
-    ranked = _complete([m.child_id for m in partial], keys) if common else list(partial)
-    ranked = (_first_visible(ranked, within, limit) if within is not None
-              else _with_ties(ranked, limit))
-    if ranking_is_settled(ranked, limit, unscored_best):
-        return _shorter_names_first(ranked, limit)
-    # Rare: the page is not settled by the best candidates; score them all (as many as the
+    gain = best_possible_gain(common)
+    # The best candidates by their rare keys, best first, and one more: its partial score
+    # plus what the common keys can add bounds every candidate not completed.
+    fetched = _scores(essential, limit=COMPLETE_ROUNDS * COMPLETE_TOP + 1)
+    found: list[NameMatch] = []
+    for start in range(0, min(len(fetched), COMPLETE_ROUNDS * COMPLETE_TOP), COMPLETE_TOP):
+        batch = fetched[start:start + COMPLETE_TOP]
+        # The common keys are added to these candidates (their full score is recomputed).
+        completed = _complete([m.child_id for m in batch], keys) if common else batch
+        visible = (_first_visible(completed, within, limit) if within is not None
+                   else _with_ties(completed, limit))
+        found = _with_ties(sorted([*found, *visible], key=lambda m: (-m.score, m.child_id)),
+                           limit)
+        after = start + len(batch)
+        unscored_best = fetched[after].score + gain if after < len(fetched) else None
+        if ranking_is_settled(found, limit, unscored_best):
+            return _shorter_names_first(found, limit)
+    # Rare: many candidates tie with the page's last one; score them all (as many as the
     # essential keys have children: within the postings budget unless even the rarest key
     # of the query is common) and check visibility in score order.
     everyone = _scores(keys, limit=max(limit, sum(k.df for k in essential)),
