@@ -131,3 +131,36 @@ def test_refused_requests_record_no_access_and_change_nothing(people, register):
         CASES, {"child": child_payload(names=[])}, format="json"), 400)
     assert not [e for e in entries if e.action in granted]
     assert Case.objects.get(pk=case.pk).version == 1
+
+
+def test_an_edit_over_a_stale_version_is_audited_on_its_own(people, register):
+    """409 on PATCH (and on the step change): one conflict entry naming the versions and
+    the fields tried (never their values), through the API channel; nothing else changes
+    and nothing else is written."""
+    case = register()
+    worker, supervisor = client_with_token(people.caseworker), client_with_token(
+        people.supervisor)
+    url = f"{CASES}{case.pk}/"
+    record = Recorder()
+    assert _summary(record(worker.patch(url, {"version": 1, "risk_level": "low"},
+                                        format="json"), 200)) == [("update", "case")]
+
+    [entry] = record(supervisor.patch(url, {"version": 1, "risk_level": "none",
+                                            "alleged_offence": "Overwrite attempt"},
+                                      format="json"), 409)
+    assert (entry.action, entry.object_type, entry.object_id) == (
+        "conflict", "case", case.case_number)
+    assert (entry.case_id, entry.child_id, entry.channel) == (case.pk, case.child_id, "api")
+    assert entry.actor_username == "supervisor"
+    assert entry.detail == {"expected": 1, "current": 2,
+                            "fields": ["alleged_offence", "risk_level"]}
+    assert "Overwrite attempt" not in str(entry.detail)
+
+    [step] = record(supervisor.post(url + "status/", {"status": "assessment", "version": 1},
+                                    format="json"), 409)
+    assert (step.action, step.detail) == ("conflict", {"expected": 1, "current": 2,
+                                                       "status": "assessment"})
+    fresh = Case.objects.get(pk=case.pk)
+    assert (fresh.version, fresh.risk_level, fresh.status, fresh.alleged_offence) == (
+        2, "low", "registration", "")
+    assert audit_verify(record=False).ok

@@ -80,7 +80,9 @@ def test_fields_outside_granted_categories_are_null(people, api, register, monke
     monkeypatch.setattr(policy, "categories_for", lambda user, case: limited)
     body = api(people.caseworker).get(f"{CASES}{case.pk}/").json()
     assert body["case"]["alleged_offence"] == "Theft"
-    assert body["case"]["group_type"] is None and body["case"]["victim_status"] is None
+    # victim status is in the justice category: shown beside the alleged offence
+    assert body["case"]["victim_status"] == "recognized"
+    assert body["case"]["group_type"] is None
     assert body["case"]["risk_level"] is None and body["case"]["status"] is None
     assert body["case"]["case_number"] == case.case_number
     assert body["child"]["family"] is None

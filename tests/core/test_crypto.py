@@ -140,7 +140,9 @@ def _write_everything(people: Any, register: Any, facility: Any, marker: str) ->
         "parent_notified_at": iso(ago(hours=29))})
     detention_open(actor=people.caseworker, case_id=case.pk, data=episode_data(
         facility, ago(hours=28), health_problems=f"{marker} health",
-        last_resort_justification=f"{marker} last resort"))
+        last_resort_justification=f"{marker} last resort", reason=f"{marker} held for",
+        separated_from_adults="no", not_separated_reason=f"{marker} not separated",
+        family_contact=f"{marker} aunt, +62 811 555 0101"))
     case_request_closure(actor=people.caseworker, case_id=case.pk,
                          reason="goals_met", note=f"{marker} closure")
     return case
@@ -162,7 +164,9 @@ EXPECTED = {"registry.Identifier.value", "cases.Case.association_place",
             "cases.Case.alleged_offence", "cases.Case.closure_note", "cases.CaseNote.body",
             "justice.JusticeEvent.alleged_offence", "justice.JusticeEvent.notes",
             "justice.DetentionEpisode.health_problems",
-            "justice.DetentionEpisode.last_resort_justification"}
+            "justice.DetentionEpisode.last_resort_justification",
+            "justice.DetentionEpisode.reason", "justice.DetentionEpisode.not_separated_reason",
+            "justice.DetentionEpisode.family_contact"}
 
 
 def test_raw_database_holds_no_plaintext(people: Any, register: Any, jakarta: Any) -> None:  # noqa: F811
@@ -192,7 +196,10 @@ def test_raw_database_holds_no_plaintext(people: Any, register: Any, jakarta: An
     case.refresh_from_db()
     assert case.association_place == f"{MARK} place"
     assert CaseNote.objects.get(case=case).body == f"{MARK} note"
-    assert DetentionEpisode.objects.get(case=case).health_problems == f"{MARK} health"
+    episode = DetentionEpisode.objects.get(case=case)
+    assert episode.health_problems == f"{MARK} health"
+    assert (episode.reason, episode.not_separated_reason, episode.family_contact) == (
+        f"{MARK} held for", f"{MARK} not separated", f"{MARK} aunt, +62 811 555 0101")
 
 
 def test_database_lookups_on_ciphertext_are_refused(people: Any) -> None:
@@ -316,3 +323,44 @@ def test_data_migration_encrypts_existing_rows_and_reverses(people: Any,
     crypto.encrypt_columns(apps, editor, model="cases.CaseNote", fields=("body",),
                            decrypting=True)
     assert f"{MARK} old" in _raw_columns()["cases.CaseNote.body"]
+
+
+def test_detention_register_migration_encrypts_existing_rows_and_reverses(
+        people: Any, register: Any, jakarta: Any) -> None:  # noqa: F811
+    """Migration 0004 of justice: the reasons and the family contact already in the
+    detention register (stored as plaintext before it) are encrypted in place; reversed,
+    they are plaintext again."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import migrations
+
+    from bridgeway.justice.models import DetentionEpisode
+    from bridgeway.justice.services import detention_open
+
+    case = register(date_of_birth=born_years_ago(16))
+    episode = detention_open(actor=people.caseworker, case_id=case.pk,
+                             data=episode_data(jakarta, ago(hours=5)))
+    old = {"reason": f"{MARK} reason", "not_separated_reason": f"{MARK} exception",
+           "family_contact": f"{MARK} uncle"}
+    with connection.cursor() as cursor:  # as the previous schema stored them
+        cursor.execute("UPDATE justice_detentionepisode SET reason = %s, "
+                       "not_separated_reason = %s, family_contact = %s WHERE id = %s",
+                       [*old.values(), episode.pk])
+    migration = importlib.import_module(
+        "bridgeway.justice.migrations.0004_encrypt_detention_reasons").Migration
+    [data_step] = [op for op in migration.operations if isinstance(op, migrations.RunPython)]
+    editor = SimpleNamespace(connection=connection)
+    data_step.code(apps, editor)
+    data_step.code(apps, editor)  # a re-run after a failure is harmless
+    raw = _raw_columns()
+    for name in old:
+        stored = raw[f"justice.DetentionEpisode.{name}"]
+        assert stored and all(crypto.is_token(v) for v in stored if v), name
+        assert not any(MARK in (v or "") for v in stored), name
+    fresh = DetentionEpisode.objects.get(pk=episode.pk)
+    assert {name: getattr(fresh, name) for name in old} == old
+    data_step.reverse_code(apps, editor)
+    raw = _raw_columns()
+    assert all(value in raw[f"justice.DetentionEpisode.{name}"] for name, value in old.items())

@@ -42,7 +42,7 @@ def test_limited_grant_hides_other_categories(people, register, client,
     html = client.get(reverse("web:case_detail", args=[case.pk])).content.decode()
     assert "Aisyah" in html  # identity
     assert "OFFENCE-MARKER" in html  # justice
-    assert "Recognized as a victim" in html  # victim status is shown to all who see the child
+    assert "Recognized as a victim" in html  # justice category: beside the offence
     for marker in ("PLACE-MARKER", "FAMILY-MARKER", "NOTE-MARKER", "+62 811 999"):
         assert marker not in html, marker
     # No edit or note controls on a read-only grant.

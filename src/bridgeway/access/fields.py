@@ -30,11 +30,19 @@ CASE_FIELDS: dict[str, Category] = {
         "closure_requested_at", "closed_at")},
     **{name: C.ASSOCIATION_HISTORY for name in (
         "group_type", "association_mode", "association_from", "association_to",
-        "association_place", "association_country", "victim_status",
-        "victim_recognized_on", "victim_recognized_by")},
-    "alleged_offence": C.JUSTICE,
+        "association_place", "association_country")},
+    **{name: C.JUSTICE for name in (
+        "alleged_offence", "victim_status", "victim_recognized_on", "victim_recognized_by")},
 }
-"""Fields of ``cases.Case``."""
+"""Fields of ``cases.Case``.
+
+Victim status is in the justice category, with the alleged offence: wherever an alleged
+offence is shown, the child's recognition as a victim is shown beside it (an alleged
+offence never erases victim status), whatever channel — the case page, the API, the
+justice record, the shared record, the data-subject export. Kept out of association
+history so that justice users, who never see that category, still see it; kept out of
+identity because "recognized as a victim" of these groups tells of the association, which
+a clinic or a school has no need to know."""
 
 CHILD_FIELDS: dict[str, Category] = {
     **{name: C.IDENTITY for name in (
@@ -65,6 +73,14 @@ CASE_PARTS: dict[str, Category] = {
 def fields_of(mapping: Mapping[str, Category], category: Category) -> tuple[str, ...]:
     """The fields of ``mapping`` in ``category``, in the map's order."""
     return tuple(name for name, cat in mapping.items() if cat == category)
+
+
+def visible_fields(mapping: Mapping[str, Category],
+                   categories: Iterable[Category]) -> frozenset[str]:
+    """The fields of ``mapping`` whose category is among ``categories`` (what a page may
+    show)."""
+    granted = frozenset(categories)
+    return frozenset(name for name, cat in mapping.items() if cat in granted)
 
 
 def hidden_fields(mapping: Mapping[str, Category],

@@ -170,15 +170,29 @@ def _locked(actor: Any, case_id: int, perm: Perm) -> Case:
     return policy.case_for(actor, pk=case_id, perm=perm, for_update=True)
 
 
-def _conflict(actor: Any, case: Case, expected_version: int) -> None:
-    if case.version != expected_version:
-        raise Conflict("This case was changed by someone else since you opened it.",
-                       current_version=case.version)
+def _stale(actor: Any, case: Case, expected_version: int, **detail: Any) -> int | None:
+    """None when ``case`` (locked) is at ``expected_version``. Otherwise the edit conflict
+    is audited in the caller's transaction — which then commits with nothing else written,
+    the ``Conflict`` being raised after it (``_conflict``) — and the current version is
+    returned. Called inside an outer transaction that rolls back (``case_edit``), the entry
+    goes with it and the outer operation records the one conflict the user is shown."""
+    if case.version == expected_version:
+        return None
+    audit_record(actor=actor, action=Action.CONFLICT, object_type="case",
+                 object_id=case.case_number, child_id=case.child_id, case_id=case.pk,
+                 detail={"expected": expected_version, "current": case.version, **detail})
+    return case.version
+
+
+def _conflict(current_version: int) -> Conflict:
+    return Conflict("This case was changed by someone else since you opened it.",
+                    current_version=current_version)
 
 
 def case_update(*, actor: Any, case_id: int, expected_version: int, data: Any) -> Case:
     """Edit the case's details (risk, association context, victim status, alleged offence).
-    Only the keys present in ``data`` change."""
+    Only the keys present in ``data`` change. A stale ``expected_version`` changes nothing,
+    is audited as a conflict and raises ``Conflict``."""
     if not isinstance(data, dict):
         raise ValidationFailed.single("__all__", "Expected an object with case details.")
     unknown = set(data) - set(EDITABLE_FIELDS)
@@ -190,24 +204,29 @@ def case_update(*, actor: Any, case_id: int, expected_version: int, data: Any) -
         raise ValidationFailed(errors)
     with transaction.atomic():
         case = _locked(actor, case_id, Perm.EDIT)
-        _conflict(actor, case, expected_version)
-        changed = {}
-        for key in data:
-            new = getattr(parsed, key)
-            if getattr(case, key) != new:
-                changed[key] = {"from": str(getattr(case, key) or ""), "to": str(new or "")}
-                setattr(case, key, new)
-        if "risk_level" in changed and case.first_assessment_done_at is None:
-            case.first_assessment_due = first_assessment_due(case.risk_level, case.opened_at)
-        case.version += 1
-        case.save()
-        case_event(case=case, actor=actor, kind="updated",
-                   params={"fields": sorted(changed)})
-        audit_record(actor=actor, action=Action.UPDATE, object_type="case",
-                     object_id=case.case_number, child_id=case.child_id, case_id=case.pk,
-                     detail={"fields": sorted(changed)})
-        case_derive_tasks(case)
-        return case
+        current = _stale(actor, case, expected_version, fields=sorted(data))
+        if current is None:
+            return _case_write(actor=actor, case=case, data=data, parsed=parsed)
+    raise _conflict(current)
+
+
+def _case_write(*, actor: Any, case: Case, data: dict[str, Any], parsed: CaseFields) -> Case:
+    changed = {}
+    for key in data:
+        new = getattr(parsed, key)
+        if getattr(case, key) != new:
+            changed[key] = {"from": str(getattr(case, key) or ""), "to": str(new or "")}
+            setattr(case, key, new)
+    if "risk_level" in changed and case.first_assessment_done_at is None:
+        case.first_assessment_due = first_assessment_due(case.risk_level, case.opened_at)
+    case.version += 1
+    case.save()
+    case_event(case=case, actor=actor, kind="updated", params={"fields": sorted(changed)})
+    audit_record(actor=actor, action=Action.UPDATE, object_type="case",
+                 object_id=case.case_number, child_id=case.child_id, case_id=case.pk,
+                 detail={"fields": sorted(changed)})
+    case_derive_tasks(case)
+    return case
 
 
 def case_assign(*, actor: Any, case_id: int, user_id: int) -> Case:
@@ -248,24 +267,26 @@ def case_set_status(*, actor: Any, case_id: int, expected_version: int, status: 
                       "a closure request.")
     with transaction.atomic():
         case = _locked(actor, case_id, Perm.EDIT)
-        _conflict(actor, case, expected_version)
-        if case.status in (Status.CLOSED, Status.CLOSURE_REQUESTED):
-            raise DomainError("The case is closed or awaiting closure approval.")
-        previous = case.status
-        case.status = status
-        if (previous in (Status.REGISTRATION, Status.ASSESSMENT)
-                and status not in (Status.REGISTRATION, Status.ASSESSMENT)
-                and case.first_assessment_done_at is None):
-            case.first_assessment_done_at = timezone.now()
-        case.version += 1
-        case.save()
-        case_event(case=case, actor=actor, kind="status", params={"from": previous,
-                                                                  "to": status})
-        audit_record(actor=actor, action=Action.STATUS, object_type="case",
-                     object_id=case.case_number, child_id=case.child_id, case_id=case.pk,
-                     detail={"from": previous, "to": status})
-        case_derive_tasks(case)
-        return case
+        current = _stale(actor, case, expected_version, status=status)
+        if current is None:
+            if case.status in (Status.CLOSED, Status.CLOSURE_REQUESTED):
+                raise DomainError("The case is closed or awaiting closure approval.")
+            previous = case.status
+            case.status = status
+            if (previous in (Status.REGISTRATION, Status.ASSESSMENT)
+                    and status not in (Status.REGISTRATION, Status.ASSESSMENT)
+                    and case.first_assessment_done_at is None):
+                case.first_assessment_done_at = timezone.now()
+            case.version += 1
+            case.save()
+            case_event(case=case, actor=actor, kind="status", params={"from": previous,
+                                                                      "to": status})
+            audit_record(actor=actor, action=Action.STATUS, object_type="case",
+                         object_id=case.case_number, child_id=case.child_id,
+                         case_id=case.pk, detail={"from": previous, "to": status})
+            case_derive_tasks(case)
+            return case
+    raise _conflict(current)
 
 
 def case_request_closure(*, actor: Any, case_id: int, reason: Any, note: Any = "") -> Case:

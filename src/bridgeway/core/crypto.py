@@ -54,6 +54,8 @@ from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.db import models
 
+from bridgeway.core.kill_points import kill_point
+
 VERSION = "bw1"
 DEV_KEY_ID = "dev"
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -348,6 +350,7 @@ def _rewrap_batch(model: type[models.Model], field: EncryptedTextField,
             cursor.execute(f"UPDATE {q(model._meta.db_table)} SET {col} = %s "  # noqa: S608
                            f"WHERE {pk} = %s AND {col} = %s", [rewrap(token), key, token])
             done += cursor.rowcount
+        kill_point("crypto_rotate_keys")
     return done
 
 

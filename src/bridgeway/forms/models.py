@@ -146,7 +146,8 @@ class RawStatus(models.TextChoices):
 
 
 class RawSubmission(models.Model):
-    """What an ODK client posted, kept as received. Never deleted.
+    """What an ODK client posted, kept as received. Never deleted, except by the retention
+    job (``cases.retention``) with the rest of a case past its retention date.
 
     ``xml`` is never changed. A supervisor who corrects a failed submission stores the
     corrected answers in ``fixed_values``; re-processing uses those.

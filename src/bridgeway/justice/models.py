@@ -205,7 +205,9 @@ class DetentionEpisode(models.Model):
     kind = models.CharField(max_length=30, choices=EPISODE_KIND_CHOICES)
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="episodes")
     commitment_order_ref = models.CharField(max_length=120, blank=True)
-    reason = models.TextField(blank=True)
+    # Encrypted at rest (core/crypto.py), like the other free text of the register: why
+    # the child is held, why not separated from adults, how to reach the family.
+    reason = EncryptedTextField(blank=True)
     authority = models.CharField(max_length=200, blank=True)
     admitted_at = models.DateTimeField()
     released_at = models.DateTimeField(null=True, blank=True)
@@ -214,8 +216,8 @@ class DetentionEpisode(models.Model):
                                             blank=True, related_name="transferred_to")
     separated_from_adults = models.CharField(max_length=10, choices=Separation.choices,
                                              default=Separation.UNKNOWN)
-    not_separated_reason = models.TextField(blank=True)
-    family_contact = models.TextField(blank=True)
+    not_separated_reason = EncryptedTextField(blank=True)
+    family_contact = EncryptedTextField(blank=True)
     family_notified_at = models.DateTimeField(null=True, blank=True)
     # Havana Rule 21(e): known health problems. Category HEALTH: never shown to justice users.
     health_problems = EncryptedTextField(blank=True)

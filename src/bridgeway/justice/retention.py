@@ -45,6 +45,7 @@ from bridgeway.audit.models import Action
 from bridgeway.audit.services import audit_record
 from bridgeway.cases.models import Case, CaseEvent, Status, Task
 from bridgeway.core.errors import NotAllowed, NotFound, ValidationFailed
+from bridgeway.core.kill_points import kill_point
 from bridgeway.justice import models as m
 from bridgeway.justice.adapters import RuleBook
 from bridgeway.justice.evaluation import TASK_PREFIX
@@ -58,6 +59,10 @@ JUSTICE_CASE_EVENT_KINDS = (
     "detention_transferred", "detention_corrected",
 )
 SEAL_REASON = "Closed for the jurisdiction's sealing period (Havana Rule 19)"
+#: The models whose rows of a case ``expunge_rows`` deletes (with the justice tasks and
+#: the justice entries of the case timeline).
+JUSTICE_MODELS = (m.JusticeEvent, m.DetentionEpisode, m.SafeguardEvaluation,
+                  m.SafeguardAlert, m.Notification, m.JusticeInvolvement, m.JusticeSeal)
 
 
 # ------------------------------------------------------------------ dates
@@ -150,6 +155,7 @@ def seal(case: Case, *, run: m.RetentionRun, now: datetime) -> bool:
             case=case, defaults={"sealed_at": now, "reason": SEAL_REASON})
         if not created:
             return False
+        kill_point("retention")
         m.RetentionAction.objects.create(run=run, case_id=case.pk, at=now,
                                          action=m.RetentionActionKind.SEAL, counts={})
         audit_record(actor=None, action=Action.UPDATE, object_type="justice_seal",
@@ -213,6 +219,7 @@ def expunge(case: Case, *, run: m.RetentionRun, now: datetime) -> dict[str, int]
         counts = expunge_rows(case)
         if not counts:
             return {}
+        kill_point("retention")
         m.RetentionAction.objects.create(run=run, case_id=case.pk, at=now,
                                          action=m.RetentionActionKind.EXPUNGE, counts=counts)
         audit_record(actor=None, action=Action.DELETE, object_type="justice_record",

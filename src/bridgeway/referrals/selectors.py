@@ -427,6 +427,19 @@ class CaseSharing:
     consents: list[Consent]
     referrals: list[ReferralSummary]
     transfers: list[Transfer]
+    #: When the actor's own active break-glass access to the case ends (None: none),
+    #: for the banner the case page shows all along the emergency access.
+    emergency_until: datetime | None = None
+
+
+def _emergency_until(actor: Any, case: Case) -> datetime | None:
+    if not getattr(actor, "pk", None):
+        return None
+    now = timezone.now()
+    return (BreakGlass.objects.filter(user_id=actor.pk, case_id=case.pk,
+                                      ended_at__isnull=True, started_at__lte=now,
+                                      expires_at__gt=now)
+            .order_by("-expires_at").values_list("expires_at", flat=True).first())
 
 
 def case_sharing(*, actor: Any, case_id: int, audit: bool = True) -> CaseSharing:
@@ -439,7 +452,8 @@ def case_sharing(*, actor: Any, case_id: int, audit: bool = True) -> CaseSharing
         case=case, owner=owner, may_edit=owner and policy.can(actor, Perm.EDIT, case),
         is_supervisor=owner and actor.role == "supervisor", consents=consents,
         referrals=referrals_for_case(actor=actor, case_id=case.pk),
-        transfers=list(transfers_for_case(actor=actor, case_id=case.pk)[:LIST_LIMIT]))
+        transfers=list(transfers_for_case(actor=actor, case_id=case.pk)[:LIST_LIMIT]),
+        emergency_until=_emergency_until(actor, case))
     if audit:
         audit_record(actor=actor, action=Action.VIEW, object_type="case",
                      object_id=case.case_number, child_id=case.child_id, case_id=case.pk,

@@ -14,6 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from bridgeway.access import fields as access_fields
 from bridgeway.access import policy
 from bridgeway.cases import selectors, services
 from bridgeway.cases.models import WORK_STEPS, ClosureReason, Risk, Status
@@ -64,6 +65,7 @@ def detail_context(request: HttpRequest, detail: selectors.CaseDetail, *,
     return {
         "detail": detail, "case": case, "child": detail.child, "can": can,
         "sees": {c.value for c in detail.categories}, "now": timezone.now(),
+        "shows": access_fields.visible_fields(access_fields.CASE_FIELDS, detail.categories),
         "work_steps": [(s.value, s.label) for s in WORK_STEPS],
         "closure_reasons": ClosureReason.choices,
         "caseworkers": list(selectors.agency_caseworkers(actor=request.user))
