@@ -359,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reload", action="store_true", help="Load the data again.")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="Worker processes of the job as deployed (default: CPUs).")
+    parser.add_argument("--steady-only", action="store_true",
+                        help="Skip the cold runs (the stored evaluations are kept).")
     parser.add_argument("--all-cases", action="store_true",
                         help="Also time a run over every case with a justice record.")
     args = parser.parse_args(argv)
@@ -401,16 +403,18 @@ def main(argv: list[str] | None = None) -> int:
 
     result["workers"] = args.workers
     # Cold: the first run after installation creates every evaluation, alert and task.
-    reset_derived()
-    result["cold_run_job"] = job(args.workers)
+    if not args.steady_only:
+        reset_derived()
+        result["cold_run_job"] = job(args.workers)
     # Steady: the daily job as deployed, and in one process as the same-run baseline.
     result["steady_run_job"] = job(args.workers)
     result["steady_run_job_one_process"] = job(1)
     result["steady_run_job_again"] = job(args.workers)
     # Per-case figures need the loop in this process (instrumented, one process).
     result["steady_run"] = instrumented_run(NOW, args.batch_size)
-    reset_derived()
-    result["cold_run"] = instrumented_run(NOW, args.batch_size)
+    if not args.steady_only:
+        reset_derived()
+        result["cold_run"] = instrumented_run(NOW, args.batch_size)
     if args.all_cases:
         result["every_justice_case_run"] = instrumented_run(NOW, args.batch_size,
                                                             every_justice_case=True)
