@@ -247,6 +247,12 @@ BRIDGEWAY_FIRST_ASSESSMENT_HOURS = {
 }
 # Multi-agency sharing (referrals app). BRIDGEWAY_SECTOR_CATEGORIES may override the sector
 # policy's defaults (access/sectors.py) in a local settings override; the rest come from env.
+# Daily jobs (core.scheduler, `manage.py scheduler`): management commands run once a day
+# each, from this hour (UTC) on, in this order.
+BRIDGEWAY_DAILY_JOBS = env_list("BRIDGEWAY_DAILY_JOBS", [
+    "justice_reevaluate", "care_sweep", "referrals_sweep", "retention_run",
+    "audit_daily_check"])
+BRIDGEWAY_DAILY_JOBS_HOUR = env_int("BRIDGEWAY_DAILY_JOBS_HOUR", 1)
 # Worker processes of the daily justice re-evaluation (PostgreSQL; SQLite runs in one).
 BRIDGEWAY_JUSTICE_JOB_WORKERS = env_int("BRIDGEWAY_JUSTICE_JOB_WORKERS", os.cpu_count() or 1)
 BRIDGEWAY_BREAK_GLASS_HOURS = env_int("BRIDGEWAY_BREAK_GLASS_HOURS", 3)
