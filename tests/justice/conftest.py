@@ -38,6 +38,19 @@ def episode_data(facility: Any, admitted: datetime, **overrides: Any) -> dict[st
     return data
 
 
+def arrest_and_hold(people: Any, case: Any, facility: Any, arrest: datetime) -> None:
+    """Arrested at ``arrest`` and in police custody since, parent notified at once: every
+    safeguard respected until the first appearance falls due (24 hours)."""
+    from bridgeway.justice import services
+
+    services.justice_event_record(actor=people.police_officer, case_id=case.pk,
+                                  data={"kind": "arrest", "at": iso(arrest),
+                                        "parent_notified_at": iso(arrest)})
+    services.detention_open(actor=people.police_officer, case_id=case.pk,
+                            data=episode_data(facility, arrest, kind="police_custody",
+                                              commitment_order_ref=""))
+
+
 @pytest.fixture
 def jakarta(people: Any) -> Any:
     from bridgeway.accounts.models import Agency

@@ -16,7 +16,7 @@ from bridgeway.cases.models import Task
 from bridgeway.justice import models as m
 from bridgeway.justice import services
 from bridgeway.justice.jobs import reevaluate_open_episodes, run_reevaluation
-from tests.justice.conftest import ago, episode_data, iso
+from tests.justice.conftest import ago, arrest_and_hold, episode_data, iso
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +36,7 @@ def snapshot() -> dict[str, Any]:
 def arrested(people: Any, justice_case: Any, jayapura: Any) -> Any:
     """Arrested 20 hours ago, in police custody since: every safeguard respected so far,
     but no appearance yet (due at 24 hours)."""
-    arrest = ago(hours=20)
-    services.justice_event_record(actor=people.police_officer, case_id=justice_case.pk,
-                                  data={"kind": "arrest", "at": iso(arrest),
-                                        "parent_notified_at": iso(arrest)})
-    services.detention_open(actor=people.police_officer, case_id=justice_case.pk,
-                            data=episode_data(jayapura, arrest, kind="police_custody",
-                                              commitment_order_ref=""))
+    arrest_and_hold(people, justice_case, jayapura, ago(hours=20))
     return justice_case
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 import pytest
 
 from bridgeway.justice import models as m
-from bridgeway.justice import services
 from bridgeway.justice.evaluation import case_ids_to_reevaluate
 from bridgeway.justice.jobs import run_reevaluation
 from bridgeway.justice.services import justice_involvement_add
-from tests.justice.conftest import ago, born_years_ago, episode_data, iso
+from tests.justice.conftest import ago, arrest_and_hold, born_years_ago
 from tests.justice.test_jobs import snapshot
 
 
@@ -29,12 +28,7 @@ def test_job_split_between_two_processes_gives_the_single_process_result(
         case = register(date_of_birth=born_years_ago(15 + n % 2))
         justice_involvement_add(actor=people.caseworker, case_id=case.pk,
                                 agency_id=people.agency_police.pk, reason="arresting unit")
-        services.justice_event_record(actor=people.police_officer, case_id=case.pk,
-                                      data={"kind": "arrest", "at": iso(arrest),
-                                            "parent_notified_at": iso(arrest)})
-        services.detention_open(actor=people.police_officer, case_id=case.pk,
-                                data=episode_data(jayapura, arrest, kind="police_custody",
-                                                  commitment_order_ref=""))
+        arrest_and_hold(people, case, jayapura, arrest)
         cases.append(case)
     m.SafeguardAlert.objects.all().delete()
     m.Notification.objects.all().delete()
