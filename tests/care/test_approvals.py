@@ -83,7 +83,10 @@ def test_returning_needs_a_comment_then_the_record_goes_back(fill: Any, case: An
     approval_decide(actor=people.supervisor, record_id=closure.pk, approve=False,
                     comment="Say what support stays in place.")
     assert _state(closure) == ("returned", 2, ["returned"])
-    assert CaseEvent.objects.get(case=case, kind="approval_returned").params["comment"] == \
+    # The comment stays on the approval; the timeline entry carries its id only.
+    event = CaseEvent.objects.get(case=case, kind="approval_returned")
+    assert "comment" not in event.params and event.comment == ""
+    assert Approval.objects.get(pk=event.params["approval_id"]).comment == \
         "Say what support stays in place."
     with pytest.raises(DomainError, match="Nothing on this record waits"):
         approval_decide(actor=people.supervisor, record_id=closure.pk, approve=True)

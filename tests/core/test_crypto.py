@@ -129,6 +129,9 @@ def _write_everything(people: Any, register: Any, facility: Any, marker: str) ->
     case = register(
         date_of_birth=born_years_ago(16),
         identifiers=[{"id_type": "passport", "value": f"{marker}-P"}],
+        family=[{"relationship": "aunt_uncle", "name": "Nur Hidayah", "is_caregiver": True,
+                 "phone": f"+62 811 {marker}", "address": f"{marker} Jalan Melati 4",
+                 "notes": f"{marker} reachable after dark"}],
         case={"risk_level": "high", "association_place": f"{marker} place",
               "alleged_offence": f"{marker} offence"})
     justice_involvement_add(actor=people.caseworker, case_id=case.pk,
@@ -166,12 +169,15 @@ EXPECTED = {"registry.Identifier.value", "cases.Case.association_place",
             "justice.DetentionEpisode.health_problems",
             "justice.DetentionEpisode.last_resort_justification",
             "justice.DetentionEpisode.reason", "justice.DetentionEpisode.not_separated_reason",
-            "justice.DetentionEpisode.family_contact"}
+            "justice.DetentionEpisode.family_contact",
+            "registry.FamilyMember.phone", "registry.FamilyMember.address",
+            "registry.FamilyMember.notes"}
 
 
 def test_raw_database_holds_no_plaintext(people: Any, register: Any, jakarta: Any) -> None:  # noqa: F811
     from bridgeway.cases.models import CaseNote
     from bridgeway.justice.models import DetentionEpisode
+    from bridgeway.registry.models import FamilyMember
 
     case = _write_everything(people, register, jakarta, MARK)
     raw = _raw_columns()
@@ -200,6 +206,9 @@ def test_raw_database_holds_no_plaintext(people: Any, register: Any, jakarta: An
     assert episode.health_problems == f"{MARK} health"
     assert (episode.reason, episode.not_separated_reason, episode.family_contact) == (
         f"{MARK} held for", f"{MARK} not separated", f"{MARK} aunt, +62 811 555 0101")
+    member = FamilyMember.objects.get(child_id=case.child_id)
+    assert (member.phone, member.address, member.notes) == (
+        f"+62 811 {MARK}", f"{MARK} Jalan Melati 4", f"{MARK} reachable after dark")
 
 
 def test_database_lookups_on_ciphertext_are_refused(people: Any) -> None:
@@ -244,6 +253,8 @@ def test_rotation_rewraps_everything_and_old_key_can_go(
     settings.BRIDGEWAY_MASTER_KEYS = f"k2:{ring['k2']},k1:{ring['k1']}"
     counts = crypto.rotate_keys(batch_size=2)
     assert counts["cases.Case.association_place"] == 1 and sum(counts.values()) >= 8
+    assert all(counts[f"registry.FamilyMember.{name}"] == 1
+               for name in ("phone", "address", "notes"))
     assert all(ids <= {"k2"} for ids in _key_ids().values())
     sealed_after = {v.rsplit(":", 1)[1] for vs in _raw_columns().values() for v in vs if v}
     assert sealed_after == sealed_before  # data ciphertext untouched
@@ -364,3 +375,40 @@ def test_detention_register_migration_encrypts_existing_rows_and_reverses(
     data_step.reverse_code(apps, editor)
     raw = _raw_columns()
     assert all(value in raw[f"justice.DetentionEpisode.{name}"] for name, value in old.items())
+
+
+def test_family_contacts_migration_encrypts_existing_rows_and_reverses(
+        people: Any, register: Any) -> None:
+    """Migration 0005 of the registry: family members' phone, address and notes already
+    stored as plaintext are encrypted in place; reversed, they are plaintext again."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import migrations
+
+    from bridgeway.registry.models import FamilyMember
+
+    case = register()
+    member = FamilyMember.objects.get(child_id=case.child_id)
+    old = {"phone": "+62 812 7731 0001", "address": f"{MARK} Gang Mawar 2",
+           "notes": f"{MARK} the grandmother keeps the phone"}
+    with connection.cursor() as cursor:  # as the previous schema stored them
+        cursor.execute("UPDATE registry_familymember SET phone = %s, address = %s, "
+                       "notes = %s WHERE id = %s", [*old.values(), member.pk])
+    migration = importlib.import_module(
+        "bridgeway.registry.migrations.0005_encrypt_family_contacts").Migration
+    [data_step] = [op for op in migration.operations if isinstance(op, migrations.RunPython)]
+    editor = SimpleNamespace(connection=connection)
+    data_step.code(apps, editor)
+    data_step.code(apps, editor)  # a re-run after a failure is harmless
+    raw = _raw_columns()
+    for name, value in old.items():
+        stored = raw[f"registry.FamilyMember.{name}"]
+        assert stored and all(crypto.is_token(v) for v in stored if v), name
+        assert value not in stored and not any(MARK in (v or "") for v in stored), name
+    fresh = FamilyMember.objects.get(pk=member.pk)
+    assert {name: getattr(fresh, name) for name in old} == old
+    data_step.reverse_code(apps, editor)
+    raw = _raw_columns()
+    assert all(value in raw[f"registry.FamilyMember.{name}"] for name, value in old.items())

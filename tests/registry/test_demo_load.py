@@ -34,3 +34,25 @@ def test_demo_data_loads_once_and_is_searchable(settings, tmp_path, capsys):
     name = child.names.first()
     found = case_list(actor=supervisor, filters=CaseFilters(q=name.value)).cases
     assert child.pk in {c.child_id for c in found}
+
+
+def test_demo_loader_encrypts_family_contacts(settings, tmp_path):
+    """The loader bypasses the model fields (``COPY`` on PostgreSQL): family members'
+    phone numbers must still reach the table encrypted, and read back as numbers."""
+    from django.db import connection
+
+    from bridgeway.core import crypto
+    from bridgeway.registry.models import FamilyMember
+
+    settings.VAR_DIR = tmp_path
+    call_command("demo_data", children=40, seed=11, quiet_logins=True)
+    phones = [p for p in FamilyMember.objects.values_list("phone", flat=True) if p]
+    assert phones and all(p.startswith("+") and p[1:].isdigit() for p in phones)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT phone, address, notes FROM registry_familymember")
+        rows = cursor.fetchall()
+    stored = [p for p, _, _ in rows if p]
+    assert len(stored) == len(phones) and all(crypto.is_token(p) for p in stored)
+    dump = " ".join(str(cell) for row in rows for cell in row)
+    assert not any(p in dump or p[1:] in dump for p in phones)
+    assert all(a == "" and n == "" for _, a, n in rows)  # the generator writes neither

@@ -238,7 +238,16 @@ class EventOut(serializers.Serializer):  # type: ignore[type-arg]
     kind = serializers.CharField()
     at = serializers.DateTimeField()
     actor = UserRefOut(allow_null=True)
-    params = serializers.DictField()
+    params = serializers.DictField(help_text="What changed: ids, codes and field names, "
+                                   "never the content.")
+    comment = serializers.SerializerMethodField(
+        help_text="What the person wrote with the change (why a case was reopened, why a "
+                  "closure was returned or approved); '' for other kinds.")
+
+    def get_comment(self, event: Any) -> str:
+        from bridgeway.cases.events import shown_comment
+
+        return shown_comment(event)
 
 
 class CaseDetailOut(serializers.Serializer):  # type: ignore[type-arg]

@@ -386,8 +386,8 @@ def approval_decide(*, actor: Any, record_id: int, approve: bool, comment: Any =
         approval.record_version = record.version - 1
         approval.save(update_fields=["decision", "decided_by", "decided_at", "comment",
                                      "record_version"])
-        params = {"record_id": record.pk, "purpose": care.purpose, "approval_id": approval.pk,
-                  "comment": comment}
+        # The comment stays on the approval (its own row), not in the timeline.
+        params = {"record_id": record.pk, "purpose": care.purpose, "approval_id": approval.pk}
         case_event(case=case, actor=actor,
                    kind="approval_approved" if approve else "approval_returned",
                    params=params)

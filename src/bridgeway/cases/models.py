@@ -160,7 +160,17 @@ class CaseNote(models.Model):
 
 
 class CaseEvent(models.Model):
-    """The case timeline: every state change writes one, in the same transaction."""
+    """The case timeline: every state change writes one, in the same transaction.
+
+    ``params`` say *what* changed, never the content: ids of the rows concerned, codes of
+    choices, names of the fields edited (``cases.events.case_event`` refuses anything
+    else). The timeline is shown to everyone who sees case management, and ``params`` is
+    a plain JSON column: a note, a reason, a name or an address put there would escape
+    both the category filter and the encryption at rest of the field it came from.
+
+    ``comment`` holds the words a person wrote *with* the change when nothing else keeps
+    them — why a case was reopened, why a closure request was returned — encrypted at
+    rest (``core.crypto``); ``cases.events.COMMENTED_KINDS`` says which kinds show it."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
@@ -168,6 +178,7 @@ class CaseEvent(models.Model):
     kind = models.CharField(max_length=40)
     at = models.DateTimeField()
     params = models.JSONField(default=dict, blank=True)
+    comment = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

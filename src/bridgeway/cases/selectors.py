@@ -197,6 +197,21 @@ class CaseDetail:
         return Category(category) in self.categories
 
 
+def _timeline(case: Case) -> QuerySet[CaseEvent]:
+    """The case's timeline. The justice entries of a sealed justice record are part of
+    it (``justice.retention``) and are left out for everyone; the named roles read the
+    sealed record itself, with a reason. Entries made after the case was reopened stay."""
+    from bridgeway.justice.models import JusticeSeal
+    from bridgeway.justice.retention import JUSTICE_CASE_EVENT_KINDS
+
+    events = case.events.select_related("actor")
+    sealed_at = JusticeSeal.objects.filter(case_id=case.pk).values_list(
+        "sealed_at", flat=True).first()
+    if sealed_at is not None:
+        events = events.exclude(kind__in=JUSTICE_CASE_EVENT_KINDS, at__lte=sealed_at)
+    return events
+
+
 def case_detail(*, actor: Any, case_id: int, audit: bool = True) -> CaseDetail:
     case = policy.case_for(actor, pk=case_id)
     child = (Child.objects.filter(pk=case.child_id)
@@ -214,7 +229,7 @@ def case_detail(*, actor: Any, case_id: int, audit: bool = True) -> CaseDetail:
         categories=categories, age_now=age_now,
         turned_18_on=birthday if birthday and birthday <= today else None,
         notes=list(case.notes.select_related("author")[:100]) if managing else [],
-        events=list(case.events.select_related("actor")[:100]) if managing else [],
+        events=list(_timeline(case)[:100]) if managing else [],
         tasks=list(case.tasks.filter(status=TaskStatus.OPEN)) if managing else [],
     )
     if audit:

@@ -333,7 +333,7 @@ def case_decide_closure(*, actor: Any, case_id: int, approve: bool, comment: Any
         case.version += 1
         case.save()
         kind = "closure_approved" if approve else "closure_returned"
-        case_event(case=case, actor=actor, kind=kind, params={"comment": comment})
+        case_event(case=case, actor=actor, kind=kind, comment=comment)
         audit_record(actor=actor, action=Action.CLOSE_APPROVE if approve
                      else Action.CLOSE_REJECT, object_type="case", object_id=case.case_number,
                      child_id=case.child_id, case_id=case.pk)
@@ -357,8 +357,8 @@ def case_reopen(*, actor: Any, case_id: int, reason: Any,
         case.closure_reason, case.closure_requested_at = "", None
         case.version += 1
         case.save()
-        case_event(case=case, actor=actor, kind="reopened", params={"reason": reason,
-                                                                    "status": status})
+        case_event(case=case, actor=actor, kind="reopened", params={"status": status},
+                   comment=reason)
         audit_record(actor=actor, action=Action.REOPEN, object_type="case",
                      object_id=case.case_number, child_id=case.child_id, case_id=case.pk,
                      reason=reason)

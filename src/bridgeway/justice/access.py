@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from bridgeway.access import policy
 from bridgeway.access.policy import Category, Grant, GrantSource, Perm
@@ -55,21 +55,30 @@ def _filter(user: Any) -> Q | None:
         return None
     from bridgeway.justice.models import JusticeInvolvement
 
-    involved = JusticeInvolvement.objects.filter(agency_id=user.agency_id,
-                                                 ended_at__isnull=True).values("case_id")
-    # A sealed justice record is reached by no justice grant (``justice.retention``).
-    return Q(pk__in=involved, owning_agency__country=user.agency.country,
-             justice_seal__isnull=True)
+    # A sealed justice record is reached by no justice grant (``justice.retention``): an
+    # involvement made before the seal gives nothing. Only a link made after it — the
+    # case was reopened, and the agency linked again — reaches the record's open part.
+    involved = (JusticeInvolvement.objects
+                .filter(agency_id=user.agency_id, ended_at__isnull=True)
+                .filter(Q(case__justice_seal__isnull=True)
+                        | Q(added_at__gt=F("case__justice_seal__sealed_at")))
+                .values("case_id"))
+    return Q(pk__in=involved, owning_agency__country=user.agency.country)
 
 
-def _involved(user: Any, case: Any) -> bool:
+def _involved(user: Any, case: Any, *, after: Any = None) -> bool:
+    """An active involvement of the user's agency (made after ``after``, when given)."""
     # Uses a prefetch of ``justice_involvements`` when the caller made one (lists).
     cache = getattr(case, "_prefetched_objects_cache", {})
     if "justice_involvements" in cache:
         return any(i.agency_id == user.agency_id and i.ended_at is None
+                   and (after is None or i.added_at > after)
                    for i in cache["justice_involvements"])
-    return case.justice_involvements.filter(agency_id=user.agency_id,
-                                            ended_at__isnull=True).exists()
+    links = case.justice_involvements.filter(agency_id=user.agency_id,
+                                             ended_at__isnull=True)
+    if after is not None:
+        links = links.filter(added_at__gt=after)
+    return links.exists()
 
 
 def _grant(user: Any, case: Any) -> Grant | None:
@@ -77,9 +86,10 @@ def _grant(user: Any, case: Any) -> Grant | None:
         return None
     if case.owning_agency.country != user.agency.country or not _involved(user, case):
         return None
-    from bridgeway.justice.retention import is_sealed
+    from bridgeway.justice.retention import seal_of
 
-    if is_sealed(case):
+    seal = seal_of(case)
+    if seal is not None and not _involved(user, case, after=seal.sealed_at):
         return None
     return Grant(JUSTICE_PERMS, JUSTICE_CATEGORIES, SOURCE)
 

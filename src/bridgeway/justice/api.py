@@ -280,6 +280,10 @@ class JusticeRecordOut(serializers.Serializer):  # type: ignore[type-arg]
     involvements = JusticeInvolvementOut(many=True)
     rules = JurisdictionRulesInForceOut()
     evaluated_at = serializers.DateTimeField()
+    sealed_part = serializers.BooleanField(
+        help_text="The case was reopened after its justice record was sealed: an earlier, "
+                  "sealed part is left out (named roles only are told; they open it with "
+                  "a reason through timeline/sealed/).")
 
 
 def _record_out(record: selectors.JusticeRecord) -> dict[str, Any]:
@@ -297,7 +301,7 @@ def _record_out(record: selectors.JusticeRecord) -> dict[str, Any]:
                   "figures": {n: getattr(rules, n) for n in FIGURES},
                   "diversion_types": sorted(rules.diversion_types),
                   "concerns": list(record.rules_concerns)},
-        "evaluated_at": record.now,
+        "evaluated_at": record.now, "sealed_part": record.sealed_part,
     }
     return JusticeRecordOut(data, context={"categories": record.categories}).data
 

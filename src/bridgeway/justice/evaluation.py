@@ -78,13 +78,20 @@ class CaseFacts:
         return any(e.released_at is None for e in self.episodes)
 
 
-def facts_queryset(*, with_facilities: bool = False) -> Any:
+def facts_queryset(*, with_facilities: bool = False,
+                   recorded_after: datetime | None = None) -> Any:
+    """Cases with their justice facts. ``recorded_after``: only the events and episodes
+    recorded after it (the open part of a record reopened after sealing)."""
     episodes = m.DetentionEpisode.objects.order_by("admitted_at", "id")
+    events = m.JusticeEvent.objects.order_by("at", "id")
+    if recorded_after is not None:
+        episodes = episodes.filter(recorded_at__gt=recorded_after)
+        events = events.filter(recorded_at__gt=recorded_after)
     if with_facilities:
         episodes = episodes.select_related("facility")
     return (Case.objects.select_related("child", "owning_agency", "assigned_to")
             .prefetch_related(
-                Prefetch("justice_events", queryset=m.JusticeEvent.objects.order_by("at", "id")),
+                Prefetch("justice_events", queryset=events),
                 Prefetch("detention_episodes", queryset=episodes),
                 "child__age_assessments"))
 

@@ -387,7 +387,9 @@ class JusticeSeal(models.Model):
     justice grant reaches it and the named roles (``BRIDGEWAY_SEALED_ACCESS_ROLES``) see it
     only after stating a reason, which is audited (``justice.retention``). Written by the
     retention job once the case has been closed for the jurisdiction's ``sealing_years``;
-    removed with the record itself when it is expunged."""
+    removed with the record itself when it is expunged. It seals the rows recorded up to
+    ``sealed_at``: when the case is reopened the seal stays, and what is recorded after
+    it is the record's open part (moved forward when the case, closed again, is due)."""
 
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE,
                                 related_name="justice_seal")

@@ -20,6 +20,23 @@ force *at closure* in the owning agency's jurisdiction (country/region layering 
   audit entry per case lists the kinds and row counts removed, never their content; the
   audit log itself is never touched.
 
+**A sealed record whose case is reopened** (decision, issue 5). Sealing protects the
+record *of the closed case*; reopening the case for a new concern does not undo that.
+
+* The seal stays. It covers every justice row recorded up to ``JusticeSeal.sealed_at``
+  (events, episodes, alerts, involvements, the justice entries of the case timeline): the
+  *sealed part*. It keeps the protection above — the named roles open it with a reason,
+  audited; nobody else learns it is there; involvements made before the seal give no
+  grant; rows of the sealed part cannot be corrected, released or transferred.
+* What is recorded after reopening is the *open part*, recorded and shown as any justice
+  record: the owning agency's caseworkers see it and write in it; a justice agency sees it
+  when it is linked (again) after the seal; notifications of its alerts go out. A named
+  role sees the open part at once, with a notice that an earlier part is sealed.
+* When the case closes again, the open part is sealed on the new closure's schedule: the
+  job moves ``sealed_at`` forward (one seal per case). Expungement follows the latest
+  closure, so while the case is open nothing is expunged, and the whole record goes
+  ``expungement_years`` after the last closure (the earlier part stays sealed meanwhile).
+
 ``run_retention`` runs sealing, expungement and case-record retention
 (``cases.retention``) over every closed case; ``dry_run=True`` only reports. Each step
 derives what to do from the current state, so running the job twice in a row does
@@ -110,12 +127,40 @@ def min_reason_length() -> int:
     return int(getattr(settings, "BRIDGEWAY_MIN_REASON_LENGTH", 20))
 
 
-def is_sealed(case: Any) -> bool:
-    """Uses ``case.justice_seal`` when it was selected or prefetched."""
+def seal_of(case: Any) -> m.JusticeSeal | None:
+    """The case's seal, or None. Uses ``case.justice_seal`` when it was selected."""
     cached = getattr(getattr(case, "_state", None), "fields_cache", {})
     if "justice_seal" in cached:
-        return cached["justice_seal"] is not None
-    return m.JusticeSeal.objects.filter(case_id=case.pk).exists()
+        return cached["justice_seal"]
+    return m.JusticeSeal.objects.filter(case_id=case.pk).first()
+
+
+def is_sealed(case: Any) -> bool:
+    """Whether (part of) the case's justice record is sealed."""
+    return seal_of(case) is not None
+
+
+def reopened_since_sealing(case: Any, seal: m.JusticeSeal) -> bool:
+    """The case was reopened after ``seal`` was made (it is open now, or closed again
+    since): only the rows recorded up to ``seal.sealed_at`` are sealed."""
+    return (case.status != Status.CLOSED or case.closed_at is None
+            or case.closed_at > seal.sealed_at)
+
+
+def sealed_until(case: Any) -> datetime | None:
+    """The end of the sealed part when the case was reopened after sealing: rows recorded
+    at or before it are sealed, later ones are the open part. None when nothing is sealed
+    or when the whole record is (then ``sealed_check`` decides)."""
+    seal = seal_of(case)
+    if seal is None or not reopened_since_sealing(case, seal):
+        return None
+    return seal.sealed_at
+
+
+def under_seal(case: Any, recorded_at: datetime) -> bool:
+    """Whether a justice row of ``case`` recorded at ``recorded_at`` is sealed."""
+    seal = seal_of(case)
+    return seal is not None and recorded_at <= seal.sealed_at
 
 
 def may_open_sealed(user: Any, case: Any) -> bool:
@@ -129,7 +174,8 @@ def may_open_sealed(user: Any, case: Any) -> bool:
 def sealed_check(user: Any, case: Any, *, reason: str = "") -> None:
     """Nothing when the record is not sealed. Otherwise: NotFound for those who may not
     open sealed records, SealedRecord without a sufficient reason, and with one an
-    audit entry carrying the reason (then the caller shows the record)."""
+    audit entry carrying the reason (then the caller shows the whole record, the sealed
+    part included)."""
     if not is_sealed(case):
         return
     if not may_open_sealed(user, case):
@@ -148,19 +194,31 @@ def sealed_check(user: Any, case: Any, *, reason: str = "") -> None:
 # -------------------------------------------------------------- sealing
 
 
+def _needs_sealing(case: Case, seal: m.JusticeSeal | None) -> bool:
+    """No seal yet, or a seal made before the case was reopened and closed again (its
+    open part is due now)."""
+    return seal is None or (case.closed_at is not None and case.closed_at > seal.sealed_at)
+
+
 def seal(case: Case, *, run: m.RetentionRun, now: datetime) -> bool:
-    """Seal ``case``'s justice record (False when it already was)."""
+    """Seal ``case``'s justice record (False when it already was). A case reopened after
+    sealing and closed again has its seal moved forward to ``now``: what was recorded
+    after reopening is sealed with the rest."""
     with transaction.atomic():
-        _, created = m.JusticeSeal.objects.get_or_create(
-            case=case, defaults={"sealed_at": now, "reason": SEAL_REASON})
-        if not created:
+        current = m.JusticeSeal.objects.select_for_update().filter(case=case).first()
+        if not _needs_sealing(case, current):
             return False
+        if current is None:
+            m.JusticeSeal.objects.create(case=case, sealed_at=now, reason=SEAL_REASON)
+        else:
+            m.JusticeSeal.objects.filter(pk=current.pk).update(sealed_at=now)
         kill_point("retention")
         m.RetentionAction.objects.create(run=run, case_id=case.pk, at=now,
                                          action=m.RetentionActionKind.SEAL, counts={})
         audit_record(actor=None, action=Action.UPDATE, object_type="justice_seal",
                      object_id=case.case_number, child_id=case.child_id, case_id=case.pk,
-                     detail={"retention": "seal", "run": run.pk})
+                     detail={"retention": "seal", "run": run.pk,
+                             **({"after_reopening": True} if current is not None else {})})
     return True
 
 
@@ -269,7 +327,7 @@ def plan_justice(*, now: datetime, book: RuleBook | None = None) -> list[Planned
         if dates.expunge_at <= now:
             out.append(Planned(case.pk, case.case_number, m.RetentionActionKind.EXPUNGE.value,
                                {k: v for k, v in justice_row_counts(case.pk).items() if v}))
-        elif dates.seal_at <= now and not is_sealed(case):
+        elif dates.seal_at <= now and _needs_sealing(case, seal_of(case)):
             out.append(Planned(case.pk, case.case_number, m.RetentionActionKind.SEAL.value))
     return out
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
 from bridgeway.access import policy
@@ -161,17 +161,23 @@ class JusticeRecord:
     may_record: bool
     may_link: bool
     now: datetime
+    # A named role viewing a record reopened after sealing without a reason: an earlier
+    # part is sealed and left out (``retention``). False for everyone else, who is not
+    # told that there is one.
+    sealed_part: bool = False
 
     @property
     def open_episode(self) -> m.DetentionEpisode | None:
         return next((v.episode for v in reversed(self.episodes) if v.episode.is_open), None)
 
 
-def _load(case_id: int) -> CaseFacts:
-    case = (facts_queryset(with_facilities=True)
+def _load(case_id: int, *, recorded_after: datetime | None = None) -> CaseFacts:
+    links = m.JusticeInvolvement.objects.filter(ended_at__isnull=True)
+    if recorded_after is not None:
+        links = links.filter(added_at__gt=recorded_after)
+    case = (facts_queryset(with_facilities=True, recorded_after=recorded_after)
             .prefetch_related(Prefetch("justice_involvements",
-                                       queryset=m.JusticeInvolvement.objects.filter(
-                                           ended_at__isnull=True).select_related("agency")))
+                                       queryset=links.select_related("agency")))
             .get(pk=case_id))
     return facts_of(case)
 
@@ -179,15 +185,23 @@ def _load(case_id: int) -> CaseFacts:
 def justice_record(*, actor: Any, case_id: int, now: datetime | None = None,
                    channel_detail: str = "", sealed_reason: str = "") -> JusticeRecord:
     """One case's justice record as the actor may see it (audited as a view). A sealed
-    record needs a named role and ``sealed_reason`` (``retention.sealed_check``)."""
-    from bridgeway.justice.retention import sealed_check
+    record needs a named role and ``sealed_reason`` (``retention.sealed_check``).
+
+    A case reopened after its record was sealed (see ``retention``): without a reason,
+    everyone who sees the justice record sees its open part — what was recorded after the
+    seal — as an ordinary record, safeguards evaluated on it alone; the named roles are
+    also told that an earlier part is sealed. With a reason, a named role sees it all."""
+    from bridgeway.justice.retention import may_open_sealed, sealed_check, sealed_until
     from bridgeway.justice.services import default_zone
 
     now = now or timezone.now()
     case = policy.case_for(actor, pk=case_id)
     categories = access.justice_view_check(actor, case)
-    sealed_check(actor, case, reason=sealed_reason)
-    facts = _load(case.pk)
+    open_after = sealed_until(case)
+    if open_after is None or sealed_reason:
+        sealed_check(actor, case, reason=sealed_reason)
+        open_after = None  # nothing sealed, or opened with a reason: the whole record
+    facts = _load(case.pk, recorded_after=open_after)
     rulebook = RuleBook.load()
     result = evaluate_facts(facts, rulebook, now)
     zone = default_zone(case)
@@ -210,17 +224,23 @@ def justice_record(*, actor: Any, case_id: int, now: datetime | None = None,
             e.health_problems if sees_health else None) for e in facts.episodes],
         alleged_offences=list(dict.fromkeys(offences)),
         safeguards=result, deadlines=deadlines, violations=violations,
-        alerts=list(m.SafeguardAlert.objects.filter(case=case).order_by("status", "-since")),
+        alerts=list(_alerts(case, open_after)),
         involvements=list(facts.case.justice_involvements.all()),
         rules_now=rules_now, rules_label=result.rules.label,
         rules_concerns=rules_now.concerns(), default_zone=zone,
         may_record=access.may_record(actor, case),
-        may_link=access.may_link_agencies(actor, case), now=now)
+        may_link=access.may_link_agencies(actor, case), now=now,
+        sealed_part=open_after is not None and may_open_sealed(actor, case))
     audit_record(actor=actor, action=Action.VIEW, object_type="justice_record",
                  object_id=case.case_number, child_id=case.child_id, case_id=case.pk,
                  detail={"violations": len(result.ongoing_violations),
                          **({"via": channel_detail} if channel_detail else {})})
     return record
+
+
+def _alerts(case: Case, recorded_after: datetime | None) -> Any:
+    alerts = m.SafeguardAlert.objects.filter(case=case).order_by("status", "-since")
+    return alerts if recorded_after is None else alerts.filter(created_at__gt=recorded_after)
 
 
 def episode_for_form(*, actor: Any, episode_id: int) -> tuple[m.DetentionEpisode, Case]:
@@ -233,6 +253,10 @@ def episode_for_form(*, actor: Any, episode_id: int) -> tuple[m.DetentionEpisode
         raise NotFound()
     case = policy.case_for(actor, pk=episode.case_id)
     access.record_check(actor, case)
+    from bridgeway.justice.retention import under_seal
+
+    if under_seal(case, episode.recorded_at):  # the sealed part is not written in
+        raise NotFound()
     return episode, case
 
 
@@ -362,8 +386,11 @@ def rule_catalogue() -> list[Any]:
 
 
 def notifications_for(*, actor: Any, limit: int = 100) -> list[m.Notification]:
-    # Sealed justice records (``justice.retention``) drop out of everyone's notifications.
-    rows = list(m.Notification.objects.filter(recipient=actor, case__justice_seal__isnull=True)
+    # Sealed justice records (``justice.retention``) drop out of everyone's notifications;
+    # a record reopened after sealing notifies about alerts of its open part.
+    rows = list(m.Notification.objects.filter(recipient=actor)
+                .filter(Q(case__justice_seal__isnull=True)
+                        | Q(alert__created_at__gt=F("case__justice_seal__sealed_at")))
                 .select_related("case", "alert")[:limit])
     # A notification names a case; show it only while the user may still see that case.
     visible = set(policy.cases_visible_to(actor).filter(

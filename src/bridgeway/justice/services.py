@@ -66,19 +66,29 @@ def _locked_case(actor: Any, case_id: int) -> Case:
     return case
 
 
+def _not_sealed(case: Case, recorded_at: datetime) -> Case:
+    """A row of the sealed part of a reopened case's record (``retention``) is not
+    corrected, released or transferred by anyone: it is "not found"."""
+    from bridgeway.justice.retention import under_seal
+
+    if under_seal(case, recorded_at):
+        raise NotFound()
+    return case
+
+
 def _episode_for(actor: Any, episode_id: int) -> tuple[m.DetentionEpisode, Case]:
     episode = m.DetentionEpisode.objects.select_related("facility").filter(
         pk=episode_id).first()
     if episode is None:
         raise NotFound()
-    return episode, _visible_case(actor, episode.case_id)
+    return episode, _not_sealed(_visible_case(actor, episode.case_id), episode.recorded_at)
 
 
 def _event_for(actor: Any, event_id: int) -> tuple[m.JusticeEvent, Case]:
     event = m.JusticeEvent.objects.filter(pk=event_id).first()
     if event is None:
         raise NotFound()
-    return event, _visible_case(actor, event.case_id)
+    return event, _not_sealed(_visible_case(actor, event.case_id), event.recorded_at)
 
 
 def _facility(facility_id: int | None, errors: Errors) -> m.Facility | None:
@@ -100,7 +110,9 @@ def _check_no_overlap(*, case: Case, start: datetime, end: datetime | None,
         "admitted_at").first()
     if clash is None:
         return
-    if clash.case_id == case.pk:
+    from bridgeway.justice.retention import under_seal
+
+    if clash.case_id == case.pk and not under_seal(case, clash.recorded_at):
         when = local_parts(clash.admitted_at, clash.facility.time_zone)["label"]
         message = (f"The child cannot be in two places at once: this overlaps the "
                    f"{clash.get_kind_display().lower()} at {clash.facility.name} from {when}"
@@ -112,6 +124,26 @@ def _check_no_overlap(*, case: Case, start: datetime, end: datetime | None,
     raise ValidationFailed.single(field, message)
 
 
+def _active_link(case: Case, agency: Agency, *, actor: Any,
+                 now: datetime) -> m.JusticeInvolvement | None:
+    """The agency's active involvement in the case, if it grants anything. One made
+    before the record was sealed is part of the sealed record and grants nothing
+    (``retention``): it is ended here so that the agency can be linked again to the
+    open part of a reopened case (one active link per agency)."""
+    from bridgeway.justice.retention import under_seal
+
+    link = m.JusticeInvolvement.objects.filter(case=case, agency=agency,
+                                               ended_at__isnull=True).first()
+    if link is not None and under_seal(case, link.added_at):
+        link.ended_at, link.ended_by = now, actor
+        link.save(update_fields=["ended_at", "ended_by"])
+        audit_record(actor=actor, action=Action.UPDATE, object_type="justice_involvement",
+                     object_id=link.pk, child_id=case.child_id, case_id=case.pk,
+                     detail={"ended": True, "sealed": True})
+        return None
+    return link
+
+
 def _involve(*, case: Case, agency: Agency | None, actor: Any, reason: str,
              now: datetime) -> m.JusticeInvolvement | None:
     """Make ``agency`` involved in ``case`` if it is a justice agency of the case's
@@ -119,16 +151,17 @@ def _involve(*, case: Case, agency: Agency | None, actor: Any, reason: str,
     if (agency is None or not agency.active or agency.sector not in JUSTICE_SECTORS
             or agency.country != case.owning_agency.country):
         return None
-    if m.JusticeInvolvement.objects.filter(case=case, agency=agency,
-                                           ended_at__isnull=True).exists():
+    if _active_link(case, agency, actor=actor, now=now) is not None:
         return None
     link = m.JusticeInvolvement.objects.create(case=case, agency=agency, reason=reason[:300],
                                                added_by=actor, added_at=now)
     audit_record(actor=actor, action=Action.CREATE, object_type="justice_involvement",
                  object_id=link.pk, child_id=case.child_id, case_id=case.pk,
                  detail={"agency": agency.code, "reason": reason})
+    # The reason is the involvement's own (justice category); the timeline, read by
+    # everyone who sees case management, names the agency only.
     case_event(case=case, actor=actor, kind="justice_agency_involved",
-               params={"agency": agency.code, "reason": reason})
+               params={"agency": agency.code})
     return link
 
 
@@ -166,8 +199,9 @@ def justice_event_record(*, actor: Any, case_id: int, data: Any) -> m.JusticeEve
         if access.is_justice_user(actor):
             _involve(case=case, agency=actor.agency, actor=actor,
                      reason=f"recorded {event.kind}", now=now)
+        # Ids only: the kind of step (an arrest, a sentence) is justice data.
         case_event(case=case, actor=actor, kind="justice_event_recorded",
-                   params={"event_id": event.pk, "kind": event.kind})
+                   params={"event_id": event.pk})
         audit_record(actor=actor, action=Action.CREATE, object_type="justice_event",
                      object_id=event.pk, child_id=case.child_id, case_id=case.pk,
                      detail={"kind": event.kind})
@@ -235,7 +269,7 @@ def detention_open(*, actor: Any, case_id: int, data: Any) -> m.DetentionEpisode
             recording_agency_id=actor.agency_id, recorded_at=now, **values)
         _after_admission(actor=actor, case=case, episode=episode, now=now)
         case_event(case=case, actor=actor, kind="detention_opened",
-                   params={"episode_id": episode.pk, "kind": episode.kind,
+                   params={"episode_id": episode.pk,
                            "facility": facility.pk if facility else None})
         audit_record(actor=actor, action=Action.CREATE, object_type="detention_episode",
                      object_id=episode.pk, child_id=case.child_id, case_id=case.pk,
@@ -429,8 +463,7 @@ def justice_involvement_add(*, actor: Any, case_id: int, agency_id: Any,
     assert agency is not None
     with transaction.atomic():
         case = policy.case_for(actor, pk=case_id, for_update=True)
-        existing = m.JusticeInvolvement.objects.filter(case=case, agency=agency,
-                                                       ended_at__isnull=True).first()
+        existing = _active_link(case, agency, actor=actor, now=now)
         if existing is not None:
             return existing
         link = _involve(case=case, agency=agency, actor=actor, reason=why or "linked",

@@ -178,6 +178,8 @@ def timeline_sealed(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _timeline_page(request: HttpRequest, record: Any) -> HttpResponse:
+    from bridgeway.justice.retention import min_reason_length
+
     agencies: list[Agency] = []
     if record.may_link:
         involved = {i.agency_id for i in record.involvements}
@@ -190,7 +192,8 @@ def _timeline_page(request: HttpRequest, record: Any) -> HttpResponse:
         # The case page shows more than identity and justice: link it only for those
         # who may see it (a police officer would meet a 404 there).
         "sees_case_page": Category.CASE_MANAGEMENT in record.categories,
-        "link_agencies": agencies, "figures": _figure_rows(record.rules_now)})
+        "link_agencies": agencies, "figures": _figure_rows(record.rules_now),
+        "min_length": min_reason_length()})
 
 
 def _figure_rows(rules: Any) -> list[tuple[Any, Any]]:

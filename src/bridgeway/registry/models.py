@@ -218,6 +218,11 @@ class FamilyMember(models.Model):
     name = models.CharField(max_length=300)
     is_caregiver = models.BooleanField(default=False)
     is_legal_guardian = models.BooleanField(default=False)
-    phone = models.CharField(max_length=40, blank=True)
-    address = models.TextField(blank=True)
-    notes = models.TextField(blank=True)
+    # Where to reach the family is encrypted at rest (core/crypto.py): a leaked phone
+    # number or address leads to the child's home. The notes are encrypted too: free text
+    # about a relative or carer is where "lives with her brother in ..." ends up. The
+    # name and relationship stay plain (search on names keeps working, as for the child).
+    # Lengths are checked by ``registry.validation`` (phone 40, address 1000, notes 2000).
+    phone = EncryptedTextField(blank=True)
+    address = EncryptedTextField(blank=True)
+    notes = EncryptedTextField(blank=True)

@@ -143,7 +143,10 @@ def referral_create(*, actor: Any, case_id: int, data: ReferralInput) -> Referra
             categories=_sorted(categories), purpose=purpose, created_at=now,
             respond_by=respond_by, access_until=access_until)
         case_event(case=case, actor=actor, kind="referral_made",
-                   params={"referral": referral.pk, "to": referral.receiver_label,
+                   # The agency's code; a service outside Bridgeway is named on the
+                   # referral only (its name can tell of the child's health).
+                   params={"referral": referral.pk,
+                           "to": agency.code if agency else None,
                            "categories": referral.categories, "plan_action": plan_action})
         _audit(actor, Action.CREATE, "referral", referral, case,
                detail={"to": agency.code if agency else service,
@@ -312,7 +315,8 @@ def referral_report_service(*, actor: Any, referral_id: Any, service_type: Any,
                                               reported_by=actor, reported_at=timezone.now())
         case = referral.case
         case_event(case=case, actor=actor, kind="referral_service_reported",
-                   params={"referral": referral.pk, "service_type": kind,
+                   # The service type is the receiver's own words: kept on the report.
+                   params={"referral": referral.pk, "report": report.pk,
                            "delivered_on": on.isoformat()})
         _audit(actor, Action.CREATE, "service_report", report, case,
                detail={"referral": referral.pk})

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from bridgeway.access import policy
+from bridgeway.cases.events import shown_comment
 from bridgeway.cases.models import ClosureReason, Status
 from bridgeway.registry import age, names
 
@@ -76,12 +77,12 @@ def event_text(event: Any) -> str:
         text += f" to {p['to']}"
     elif event.kind == "closure_requested" and p.get("reason"):
         text += f": {dict(ClosureReason.choices).get(p['reason'], p['reason'])}"
-    elif event.kind == "reopened" and p.get("reason"):
-        text += f": {p['reason']}"
-    elif event.kind == "closure_returned" and p.get("comment"):
-        text += f": {p['comment']}"
     elif event.kind == "updated" and p.get("fields"):
         text += f" ({', '.join(p['fields'])})"
+    # Why it was reopened / returned: decrypted from the event's own comment column.
+    comment = shown_comment(event)
+    if comment:
+        text += f": {comment}"
     return text
 
 
