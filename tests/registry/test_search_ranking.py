@@ -175,9 +175,11 @@ def test_reading_only_the_rarest_keys_ranks_its_candidates_exactly(people, regis
     everything = {q: rank_children(q, limit=100) for q in queries}
     monkeypatch.setattr(selectors, "POSTINGS_BUDGET", 3)
     monkeypatch.setattr(selectors, "COMPLETE_TOP", 2)
-    for rounds, q in itertools.product([1, 2, 4], queries):
-        # one batch (then everything scored at once), or batch after batch
-        monkeypatch.setattr(selectors, "COMPLETE_ROUNDS", rounds)
+    monkeypatch.setattr(selectors, "THRESHOLD_BATCH", 2)
+    for cap, q in itertools.product([0, 3, 100], queries):
+        # no second look (everything scored at once), or the candidates that could still
+        # reach the first places completed in batches
+        monkeypatch.setattr(selectors, "THRESHOLD_CAP", cap)
         essential, common = split_keys(selectors.query_keys(q), budget=3)
         assert common, q  # the shortcut is really taken
         cond = [(k.kind, k.key) for k in essential]
@@ -185,7 +187,7 @@ def test_reading_only_the_rarest_keys_ranks_its_candidates_exactly(people, regis
                       NameKey.objects.values_list("child_id", "kind", "key")
                       if (kind, key) in cond}
         expected = [m for m in everything[q] if m.child_id in candidates][:5]
-        assert rank_children(q, limit=5) == expected, (q, rounds)
+        assert rank_children(q, limit=5) == expected, (q, cap)
 
 
 @pytest.mark.django_db

@@ -16,11 +16,13 @@ of that word it holds, summed over the words (``score_holdings``).
 Summing over every child that holds any key would read hundreds of thousands of index
 entries for a query containing ``al`` or ``Muhammad``. So keys are split (``split_keys``):
 the rarest keys, up to ``POSTINGS_BUDGET`` index entries in all, give the candidates; the
-common keys are then added only to the best candidates, ``COMPLETE_TOP`` at a time. The
-answer is checked after each batch (``ranking_is_settled``): while a candidate that was not
-completed could still reach the page, the next batch is completed (children sharing one
-full name tie, and a tie at the page's last place needs them all); after
-``COMPLETE_ROUNDS`` batches every candidate is scored in one more query. A child who holds only common keys
+common keys are then added only to the best ``COMPLETE_TOP`` candidates. The answer is
+checked (``ranking_is_settled``): the first ``EXACT_TOP`` places must be final. If a
+candidate not completed could still reach them, the candidates whose rare keys score at
+least the tenth score minus the most the common keys can add are read (``HAVING``) and
+completed too, up to ``THRESHOLD_CAP``; beyond that every candidate is scored in one more
+query. The places after ``EXACT_TOP`` on a page are the best of the candidates completed:
+a child outside them could rank between them, never above the tenth. A child who holds only common keys
 of a query that also has rarer ones is not a candidate: it matches only the commonest parts
 of the name. The whole search is a fixed number of queries whatever the registry's size.
 
@@ -62,8 +64,13 @@ DUPLICATE_MIN_STRENGTH = 3
 IDENTIFIER_SCORE = 10**9  # the same document number outranks any name
 
 POSTINGS_BUDGET = 20_000  # index entries read to find candidates
-COMPLETE_TOP = 300  # candidates completed with the common keys at a time
-COMPLETE_ROUNDS = 4  # batches of candidates completed before scoring every candidate
+COMPLETE_TOP = 300  # candidates completed with the common keys first
+# The first EXACT_TOP places of a page are exactly the best; the rest of the page are the
+# best of the candidates completed. Up to THRESHOLD_CAP more candidates are completed (in
+# batches) to make the first places exact before every candidate is scored at once.
+EXACT_TOP = 10
+THRESHOLD_CAP = 6000
+THRESHOLD_BATCH = 1000  # batches of candidates completed before scoring every candidate
 FUZZY_MIN_LENGTH = 4  # shorter words: one typing error makes another name
 FUZZY_TWO_EDITS_LENGTH = 8
 FUZZY_NEIGHBOURS = 40  # nearest vocabulary words looked at per query word
@@ -280,9 +287,11 @@ def _postings_sql(keys: Sequence[QueryKey]) -> tuple[str, list[str]]:
 
 
 def _scores(keys: Sequence[QueryKey], *, limit: int,
-            candidates_of: Sequence[QueryKey] | None = None) -> list[NameMatch]:
+            candidates_of: Sequence[QueryKey] | None = None,
+            at_least: int | None = None) -> list[NameMatch]:
     """Children by their score over ``keys``, best first (one query). With
-    ``candidates_of``, only children holding one of those keys are scored."""
+    ``candidates_of``, only children holding one of those keys are scored; with
+    ``at_least``, only those scoring that much."""
     postings, params = _postings_sql(keys)
     where = ""
     if candidates_of is not None:
@@ -292,7 +301,10 @@ def _scores(keys: Sequence[QueryKey], *, limit: int,
     sql = (f"SELECT b.child_id, SUM(b.w) AS score, SUM(b.s) AS strength FROM ("  # noqa: S608
            f"SELECT p.child_id, p.slot, MAX(p.w) AS w, MAX(p.s) AS s "
            f"FROM ({postings}) AS p{where} GROUP BY p.child_id, p.slot) AS b "
-           f"GROUP BY b.child_id ORDER BY score DESC, b.child_id LIMIT %s")
+           f"GROUP BY b.child_id{' HAVING SUM(b.w) >= %s' if at_least is not None else ''} "
+           f"ORDER BY score DESC, b.child_id LIMIT %s")
+    if at_least is not None:
+        params.append(at_least)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         return [NameMatch(int(c), int(s), int(st)) for c, s, st in cursor.fetchall()]
@@ -394,28 +406,46 @@ def rank_children(query: str, *, within: QuerySet[Any] | None = None,
         return []
     essential, common = split_keys(keys, POSTINGS_BUDGET)
     gain = best_possible_gain(common)
-    # The best candidates by their rare keys, best first, and one more: its partial score
-    # plus what the common keys can add bounds every candidate not completed.
-    fetched = _scores(essential, limit=COMPLETE_ROUNDS * COMPLETE_TOP + 1)
-    found: list[NameMatch] = []
-    for start in range(0, min(len(fetched), COMPLETE_ROUNDS * COMPLETE_TOP), COMPLETE_TOP):
-        batch = fetched[start:start + COMPLETE_TOP]
-        # The common keys are added to these candidates (their full score is recomputed).
-        completed = _complete([m.child_id for m in batch], keys) if common else batch
-        visible = (_first_visible(completed, within, limit) if within is not None
-                   else _with_ties(completed, limit))
-        found = _with_ties(sorted([*found, *visible], key=lambda m: (-m.score, m.child_id)),
-                           limit)
-        after = start + len(batch)
-        unscored_best = fetched[after].score + gain if after < len(fetched) else None
-        if ranking_is_settled(found, limit, unscored_best):
+    exact = min(limit, EXACT_TOP)
+    # The best candidates by their rare keys, and one more: its partial score plus what the
+    # common keys can add bounds every candidate not completed.
+    fetched = _scores(essential, limit=COMPLETE_TOP + 1)
+    found = _complete_visible(fetched[:COMPLETE_TOP], keys, common, within, limit)
+    unscored_best = fetched[COMPLETE_TOP].score + gain if len(fetched) > COMPLETE_TOP else None
+    if ranking_is_settled(found, exact, unscored_best):
+        return _shorter_names_first(found, limit)
+    if len(found) >= exact:
+        # Every other candidate that could still reach the exact part of the page: its
+        # partial score plus the common keys' best reaches the score now at place ``exact``.
+        done = {m.child_id for m in fetched[:COMPLETE_TOP]}
+        floor = found[exact - 1].score - gain
+        rest = [m for m in _scores(essential, limit=THRESHOLD_CAP + COMPLETE_TOP + 1,
+                                   at_least=floor) if m.child_id not in done]
+        if len(rest) <= THRESHOLD_CAP:
+            for start in range(0, len(rest), THRESHOLD_BATCH):
+                more = _complete_visible(rest[start:start + THRESHOLD_BATCH], keys, common,
+                                         within, limit)
+                found = _with_ties(sorted([*found, *more], key=lambda m: (-m.score, m.child_id)),
+                                   limit)
             return _shorter_names_first(found, limit)
-    # Rare: many candidates tie with the page's last one; score them all (as many as the
-    # essential keys have children: within the postings budget unless even the rarest key
-    # of the query is common) and check visibility in score order.
+    # Rare: too many candidates could still reach the page (a long name made of common
+    # words); score them all (as many as the essential keys have children: within the
+    # postings budget unless even the rarest key of the query is common) and check
+    # visibility in score order.
     everyone = _scores(keys, limit=max(limit, sum(k.df for k in essential)),
                        candidates_of=essential)
     return _shorter_names_first(_first_visible(everyone, within, limit), limit)
+
+
+def _complete_visible(batch: Sequence[NameMatch], keys: Sequence[QueryKey],
+                      common: Sequence[QueryKey], within: QuerySet[Any] | None,
+                      limit: int) -> list[NameMatch]:
+    """The best visible ``limit`` (and ties) of ``batch`` once completed with the common
+    keys (their full score is recomputed), best first."""
+    completed = _complete([m.child_id for m in batch], keys) if common else list(batch)
+    if within is not None:
+        return _first_visible(completed, within, limit)
+    return _with_ties(completed, limit)
 
 
 def name_match_scores(query: str, *, within: QuerySet[Any] | None = None,
