@@ -1,7 +1,14 @@
-from django.contrib import admin
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
 from bridgeway.accounts.models import Agency, ApiToken, User
+from bridgeway.accounts.services import api_token_revoke_as_admin
+from bridgeway.core.errors import NotAllowed
 
 
 @admin.register(Agency)
@@ -20,5 +27,30 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
+    """Read-only, with one action: revoke. Tokens are issued only to a logged-in user for
+    themselves (``api_token_issue``); an editable token here would let an administrator
+    move a token they hold to another user, or undo a revocation."""
+
     list_display = ("name", "user", "prefix", "created_at", "expires_at", "revoked_at")
-    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+    list_filter = ("revoked_at",)
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        try:
+            count = api_token_revoke_as_admin(
+                actor=request.user,  # type: ignore[arg-type]
+                token_ids=list(queryset.values_list("pk", flat=True)))
+        except NotAllowed as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return
+        self.message_user(request, f"{count} token(s) revoked.")

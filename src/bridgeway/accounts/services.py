@@ -9,10 +9,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from bridgeway.access import policy
 from bridgeway.accounts.models import ApiToken, User
 from bridgeway.audit.models import Action
 from bridgeway.audit.services import audit_record
-from bridgeway.core.errors import NotFound, ValidationFailed
+from bridgeway.core.errors import NotAllowed, NotFound, ValidationFailed
 from bridgeway.core.text import clean_text
 
 TOKEN_PREFIX = "bw_"  # noqa: S105 - a prefix, not a secret
@@ -50,6 +51,31 @@ def api_token_revoke(*, user: User, token_id: int) -> ApiToken:
         audit_record(actor=user, action=Action.TOKEN_REVOKE, object_type="api_token",
                      object_id=token.pk, detail={"prefix": token.prefix})
     return token
+
+
+@transaction.atomic
+def api_token_revoke_as_admin(*, actor: User, token_ids: list[int]) -> int:
+    """An administrator revokes other users' tokens (a lost phone, a user who left): a
+    system admin any token, an agency admin those of their agency's users. Each revocation
+    is audited under the administrator's name; returns how many were revoked now."""
+    if not policy.may_configure(actor):
+        raise NotAllowed("Only administrators revoke other users' tokens.")
+    tokens = ApiToken.objects.select_for_update().select_related("user").filter(
+        pk__in=list(token_ids)).order_by("pk")
+    if getattr(actor, "role", "") != "system_admin":
+        tokens = tokens.filter(user__agency_id=actor.agency_id, user__agency__isnull=False)
+    revoked = 0
+    now = timezone.now()
+    for token in tokens:
+        if token.revoked_at is not None:
+            continue
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action=Action.TOKEN_REVOKE, object_type="api_token",
+                     object_id=token.pk, detail={"prefix": token.prefix,
+                                                 "owner_id": token.user_id})
+        revoked += 1
+    return revoked
 
 
 def api_token_authenticate(raw: str) -> User | None:
