@@ -2,7 +2,10 @@
 — family names, phone, address and notes, the association place and who recognized the
 child as a victim, the alleged offence, a case note, the closure note, form answers in
 every data category, a service's outcome, the child's views at consent, a referral's
-purpose, a correction request — and every page and API endpoint is fetched as each
+purpose, a correction request, and the justice record (why a justice agency is involved,
+a justice event's notes, the detention register's reason, last-resort justification,
+alternatives, why not separated from adults, family contact and health problems) — and
+every page and API endpoint is fetched as each
 user who is *not* entitled to them. No response body may contain any marker.
 
 The personas: a caseworker of another agency, a police officer without involvement, a
@@ -10,7 +13,9 @@ caseworker of the owning agency who is not assigned, a clinic caseworker of the 
 agency as the receiver but not assigned, an analyst, an auditor, a system administrator,
 a supervisor whose break-glass access has expired, and a community agency whose referral
 ended when the child withdrew consent. The clinic caseworker who holds a referral for
-identity and health is entitled to the health marker and nothing else.
+identity and health is entitled to the health markers and nothing else; a prosecutor whose
+office is involved in the case is entitled to the justice record and nothing else (never
+the detention register's health problems).
 
 Controls: the owning agency's supervisor finds every marker through the same requests
 (so the planting worked and the requests reach the pages that show them), and the clinic
@@ -19,15 +24,19 @@ caseworker finds the health marker.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
+from bridgeway.accounts.models import Agency, User
 from bridgeway.care.services import service_record
 from bridgeway.cases.services import case_add_note, case_request_closure
 from bridgeway.forms.models import FormRecord
+from bridgeway.justice import services as justice
+from bridgeway.justice.models import Facility
 from bridgeway.referrals import services as svc
 from bridgeway.referrals import subject_requests as sr
 from bridgeway.referrals.models import BreakGlass, Referral
@@ -55,8 +64,20 @@ MARKERS = {
     "education": marker("FORM-EDUCATION"), "recommendation": marker("FORM-RECOMMENDATION"),
     "service": marker("SERVICE-OUTCOME"), "consent_views": marker("CONSENT-VIEWS"),
     "referral_purpose": marker("REFERRAL-PURPOSE"), "correction": marker("CORRECTION"),
+    # the justice record (issue 4): the detention register and the timeline
+    "involvement_reason": marker("INVOLVEMENT-REASON"), "event_notes": marker("EVENT-NOTES"),
+    "detention_reason": marker("DETENTION-REASON"),
+    "last_resort": marker("LAST-RESORT"), "alternatives": marker("ALTERNATIVES"),
+    "not_separated": marker("NOT-SEPARATED"), "detention_family": marker("DETENTION-FAMILY"),
+    "detention_health": marker("DETENTION-HEALTH"),
 }
-HEALTH_ONLY = {"health"}  # what the clinic's referral entitles it to
+HEALTH_ONLY = {"health", "detention_health"}  # what the clinic's referral entitles it to
+# What an involved justice agency is entitled to: identity and the justice record, with the
+# victim status shown beside the alleged offence; never the detention register's health
+# problems, nor anything psychosocial, family, association or case management.
+JUSTICE_ONLY = {"offence", "victim_by", "form_justice", "involvement_reason", "event_notes",
+                "detention_reason", "last_resort", "alternatives", "not_separated",
+                "detention_family"}
 
 
 class Planted:
@@ -64,6 +85,7 @@ class Planted:
                  use: Any, correction: Any) -> None:
         self.case, self.record, self.referrals = case, record, referrals
         self.consents, self.use, self.correction = consents, use, correction
+        self.prosecutor: Any = None  # a user of a justice agency involved in the case
 
 
 @pytest.fixture
@@ -109,6 +131,28 @@ def planted(people: Any, more: Any, register: Any, fill: Any, clock: Any) -> Pla
     svc.referral_accept(actor=more.community_supervisor, referral_id=community_referral.pk)
     svc.consent_withdraw(actor=people.caseworker, consent_id=community_consent.pk,
                          reason="The child does not want this any more.")
+    # the justice record: a prosecution office involved, an arrest, a pretrial detention
+    prosecution = Agency.objects.create(code="prosecution", name="Prosecution",
+                                        sector="prosecution", country="ID")
+    prosecutor = User.objects.create_user(username="prosecutor", password="pw-prosecutor",
+                                          agency=prosecution, role="caseworker")
+    facility = Facility.objects.create(name="LPKA Jakarta", kind="juvenile_facility",
+                                       country="ID", time_zone="Asia/Jakarta")
+    justice.justice_involvement_add(actor=people.caseworker, case_id=case.pk,
+                                    agency_id=prosecution.pk, reason=m["involvement_reason"])
+    arrest = timezone.now() - timedelta(hours=30)
+    justice.justice_event_record(actor=people.caseworker, case_id=case.pk, data={
+        "kind": "arrest", "at": arrest.isoformat(), "parent_notified_at": arrest.isoformat(),
+        "notes": m["event_notes"]})
+    justice.detention_open(actor=people.caseworker, case_id=case.pk, data={
+        "kind": "pretrial", "facility": facility.pk, "commitment_order_ref": "PN-2025-17",
+        "reason": m["detention_reason"], "authority": "District court",
+        "admitted_at": arrest.isoformat(), "separated_from_adults": "no",
+        "not_separated_reason": m["not_separated"], "family_contact": m["detention_family"],
+        "family_notified_at": arrest.isoformat(), "health_problems": m["detention_health"],
+        "legal_counsel_access_at": arrest.isoformat(),
+        "last_resort_justification": m["last_resort"],
+        "alternatives_considered": [m["alternatives"]]})
     correction = sr.correction_request_record(
         actor=people.caseworker, case_id=case.pk, data=sr.CorrectionInput(
             requested_by="child", category="family", item="Mother",
@@ -120,8 +164,10 @@ def planted(people: Any, more: Any, register: Any, fill: Any, clock: Any) -> Pla
     assert not BreakGlass.objects.get(pk=use.pk).is_active()
     case_request_closure(actor=people.caseworker, case_id=case.pk, reason="moved",
                          note=m["closure"])
-    return Planted(case, record, [health_referral, community_referral],
-                   [health_consent, community_consent], use, correction)
+    planted = Planted(case, record, [health_referral, community_referral],
+                      [health_consent, community_consent], use, correction)
+    planted.prosecutor = prosecutor
+    return planted
 
 
 def web_urls(p: Planted) -> list[str]:
@@ -141,6 +187,7 @@ def web_urls(p: Planted) -> list[str]:
         "/sharing/referrals/outgoing/", "/sharing/transfers/incoming/",
         "/sharing/break-glass/", "/sharing/break-glass/review/", "/sharing/notifications/",
         "/audit/", f"/audit/?case_id={c.pk}", "/audit/?break_glass=1",
+        f"/justice/cases/{c.pk}/sealed/",
     ]
     urls += [f"/sharing/referrals/{ref.pk}/" for ref in p.referrals]
     urls += [f"/sharing/consents/{con.pk}/withdraw/" for con in p.consents]
@@ -162,6 +209,9 @@ def api_urls(p: Planted) -> list[str]:
         f"{base}/sharing/referrals/outgoing/", f"{base}/sharing/transfers/incoming/",
         f"{base}/sharing/break-glass/", f"{base}/sharing/break-glass/review/",
         f"{base}/sharing/notifications/",
+        f"{base}/justice/cases/{c.pk}/timeline/", f"{base}/justice/cases/{c.pk}/events/",
+        f"{base}/justice/cases/{c.pk}/episodes/", f"{base}/justice/cases/{c.pk}/agencies/",
+        f"{base}/justice/deprived-of-liberty/",
     ]
     urls += [f"{base}/sharing/referrals/{ref.pk}/" for ref in p.referrals]
     return urls
@@ -226,3 +276,9 @@ def test_the_clinic_sees_health_and_nothing_else(people, planted):
     bodies = responses(people.health_worker, planted)
     assert any(MARKERS["health"] in body for body in bodies.values())  # entitled: found
     assert leaks(bodies, allowed=HEALTH_ONLY) == []
+
+
+def test_the_involved_prosecutor_sees_the_justice_record_and_nothing_else(planted):
+    bodies = responses(planted.prosecutor, planted)
+    assert any(MARKERS["detention_reason"] in body for body in bodies.values())  # entitled
+    assert leaks(bodies, allowed=JUSTICE_ONLY) == []
