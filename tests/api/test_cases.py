@@ -207,6 +207,35 @@ def test_put_child_replaces_identity_and_bumps_the_child_version(people, api, re
     assert body["aliases"] == []
 
 
+def test_a_child_who_turned_18_during_the_case_keeps_an_editable_record(people, api, register):
+    from datetime import date, timedelta
+
+    from bridgeway.registry.models import Child
+
+    born = date.today() - timedelta(days=365 * 17 + 30)
+    case = register(date_of_birth=born.isoformat())
+    shift = timedelta(days=365 * 2 + 1)  # two years pass: the child is 19 now
+    child = Child.objects.get(pk=case.child_id)
+    Child.objects.filter(pk=child.pk).update(
+        registered_at=child.registered_at - shift, date_of_birth=born - shift,
+        youngest_birth_date=child.youngest_birth_date - shift)
+    client = api(people.caseworker)
+    detail = client.get(f"{CASES}{case.pk}/").json()
+    assert detail["child"]["turned_18_on"]
+    payload = child_payload(names=[{"kind": "given", "value": "Aisya"}],
+                            date_of_birth=(born - shift).isoformat())
+    response = client.put(f"{CASES}{case.pk}/child/", {**payload, "version": 1},
+                          format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["turned_18_on"]
+    older = {**payload, "date_of_birth": (born - shift - timedelta(days=365 * 3)).isoformat(),
+             "version": 2}
+    refused = client.put(f"{CASES}{case.pk}/child/", older, format="json")
+    assert refused.status_code == 400, refused.content
+    assert "under 18" in " ".join(refused.json()["errors"]["__all__"])
+    assert Child.objects.get(pk=case.child_id).version == 2
+
+
 def test_note_status_closure_decision_reopen_assign_flow(people, api, register):
     case = register()
     worker, supervisor = api(people.caseworker), api(people.supervisor)

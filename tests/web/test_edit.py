@@ -214,3 +214,30 @@ def test_child_with_only_a_claimed_age_can_have_a_name_corrected(people, registe
     data = load(client, case)
     data["names[0].value"] = "Aisya"
     assert client.post(edit_url(case), data).status_code == 302
+
+
+def _two_years_later(case) -> None:
+    """Time passes: the child registered at 17 is now 19 (the record's dates move back)."""
+    child = Child.objects.get(pk=case.child_id)
+    shift = timedelta(days=365 * 2 + 1)
+    Child.objects.filter(pk=child.pk).update(
+        registered_at=child.registered_at - shift,
+        date_of_birth=child.date_of_birth - shift,
+        youngest_birth_date=child.youngest_birth_date - shift)
+
+
+def test_a_child_who_turned_18_during_the_case_can_still_be_edited(people, register, login):
+    case = register(date_of_birth=(date.today() - timedelta(days=365 * 17 + 30)).isoformat())
+    _two_years_later(case)
+    client = login(people.caseworker)
+    data = load(client, case)
+    data["names[0].value"] = "Aisya"
+    response = client.post(edit_url(case), data)
+    assert response.status_code == 302, response.context and response.context.get("errors")
+    assert names_of(case)[0] == "Aisya"
+    # ...but a date of birth that made them 18 or more when they were registered is refused
+    data = load(client, case)
+    data["date_of_birth"] = (date.today() - timedelta(days=365 * 21)).isoformat()
+    response = client.post(edit_url(case), data)
+    assert response.status_code == 400 and "__all__" in response.context["errors"]
+    assert names_of(case)[0] == "Aisya"
