@@ -166,3 +166,25 @@ def test_tasks_follow_the_next_review(people, justice_case, jakarta):
     task = review_tasks.get()
     assert task.status == "open" and task.due_at == hearing + timedelta(days=14)
 
+
+
+def test_an_ongoing_violation_is_a_task_until_it_is_resolved(people, justice_case, jakarta):
+    """A violation that is not a missed deadline (here: held with adults, no reason given)
+    becomes a task on the case at once; the daily job keeps one; correcting the register
+    closes it."""
+    admitted = ago(days=2)
+    episode = services.detention_open(
+        actor=people.caseworker, case_id=justice_case.pk,
+        data=episode_data(jakarta, admitted, separated_from_adults="no"))
+    tasks = Task.objects.filter(case=justice_case,
+                                source_key__startswith="justice:held_with_adults")
+    task = tasks.get()
+    assert task.status == "open" and task.due_at == admitted
+    run_reevaluation()
+    assert tasks.get().pk == task.pk and tasks.get().status == "open"
+    services.detention_correct(actor=people.caseworker, episode_id=episode.pk,
+                               expected_version=1, changes={"separated_from_adults": "yes"},
+                               reason="the register was wrong: separate wing since admission")
+    assert tasks.get().status == "done"
+    run_reevaluation()
+    assert tasks.get().status == "done"
