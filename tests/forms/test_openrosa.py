@@ -223,6 +223,22 @@ def test_case_the_user_may_not_write(device: Any, submission: Any) -> None:
     assert_openrosa(device("other_caseworker").submit(xml), 403)
 
 
+def test_a_device_still_on_the_older_version_is_stored_with_that_version(
+        device: Any, submission: Any, people: Any) -> None:
+    """Collected offline on version 1; meanwhile version 2 was uploaded. The form list now
+    offers version 2, and the version-1 submission is stored with version 1."""
+    xml, _ = submission()
+    form_version_upload(actor=people.sysadmin, file_bytes=visit_xlsx("2"),
+                        purpose="follow_up")
+    listed = fromstring(device("caseworker").get("/odk/formList").content)
+    ns = "{http://openrosa.org/xforms/xformsList}"
+    assert [v.text for v in listed.iter(f"{ns}version")] == ["2"]
+    assert_openrosa(device("caseworker").submit(xml), 201)
+    record = FormRecord.objects.get()
+    assert record.form_version.version == "1"
+    assert record.data["case_number"] == good_values(record.case.case_number)["case_number"]
+
+
 def test_unknown_case_number(device: Any, submission: Any) -> None:
     xml, _ = submission(case_number="BW-1999-999999")
     assert_openrosa(device("caseworker").submit(xml), 403)
