@@ -102,8 +102,12 @@ def test_returning_needs_a_comment_then_the_record_goes_back(fill: Any, case: An
         approval_request(actor=people.caseworker, record_id=closure.pk)
     approval_decide(actor=people.supervisor, record_id=closure.pk, approve=True)
     assert _state(closure)[0] == "approved"
-    with pytest.raises(DomainError, match="already approved"):
+    # The approved closure closed the case: its caseworker may only read it now, and
+    # nobody sends the approved record again.
+    with pytest.raises(NotAllowed):
         approval_request(actor=people.caseworker, record_id=closure.pk)
+    with pytest.raises(DomainError, match="already approved"):
+        approval_request(actor=people.supervisor, record_id=closure.pk)
 
 
 def test_a_stale_decision_is_a_conflict(fill: Any, case: Any, people: Any) -> None:
@@ -202,3 +206,128 @@ def test_approval_refused_for_a_decision_form_without_views(case: Any, people: A
         approval_decide(actor=people.supervisor, record_id=record.pk, approve=True)
     assert caught.value.errors == {"__all__": [NO_CHILD_VIEWS_IN_FORM]}
     assert _state(record) == ("submitted", 1, ["pending"])
+
+
+# --------------------------------------------------------------------------
+# An approved closure form closes the case (the form tells whoever fills it so)
+
+
+def _closure_state(case: Any) -> tuple[Any, ...]:
+    from bridgeway.cases.models import Case
+
+    fresh = Case.objects.get(pk=case.pk)
+    return (fresh.status, fresh.closure_reason, fresh.closure_note,
+            fresh.closure_requested_by, fresh.closure_approved_by)
+
+
+def test_an_approved_closure_form_closes_the_case(fill: Any, case: Any, people: Any) -> None:
+    from bridgeway.cases.models import Case, Task
+
+    closure = fill("bw_case_closure", case)
+    assert Case.objects.get(pk=case.pk).status != "closed"  # submitting is only the request
+    approval_decide(actor=people.supervisor, record_id=closure.pk, approve=True)
+
+    assert _state(closure)[0] == "approved"
+    fresh = Case.objects.get(pk=case.pk)
+    assert _closure_state(case) == ("closed", "goals_met", "", people.caseworker,
+                                    people.supervisor)
+    assert fresh.closed_at is not None and fresh.version > case.version
+    kinds = list(CaseEvent.objects.filter(case=case).order_by("id")
+                 .values_list("kind", "actor__username"))
+    assert kinds[-3:] == [("approval_approved", "supervisor"),
+                          ("closure_requested", "caseworker"),
+                          ("closure_approved", "supervisor")]
+    entry = AuditEntry.objects.get(action="close_approve", case_id=case.pk)
+    assert (entry.actor, entry.detail["reason"], entry.detail["record_id"]) == (
+        people.supervisor, "goals_met", closure.pk)
+    assert not Task.objects.filter(case=case, status="open").exists()
+
+
+@pytest.mark.parametrize(("answer", "reason"), [
+    ("died", "deceased"), ("declined", "declined"), ("transferred", "transferred"),
+    ("reached_adulthood", "turned_adult"), ("moved_no_contact", "moved")])
+def test_the_form_reason_becomes_the_case_reason(fill: Any, case: Any, people: Any,
+                                                 answer: str, reason: str) -> None:
+    values = closure_values(reason=answer)
+    if answer in ("transferred", "reached_adulthood"):
+        values["receiving_agency"] = "Agency B"
+    closure = fill("bw_case_closure", case, values=values)
+    approval_decide(actor=people.supervisor, record_id=closure.pk, approve=True)
+    assert _closure_state(case)[:3] == ("closed", reason, "")
+
+
+def test_a_returned_closure_form_leaves_the_case_open(fill: Any, case: Any,
+                                                      people: Any) -> None:
+    before = _closure_state(case)
+    closure = fill("bw_case_closure", case)
+    approval_decide(actor=people.supervisor, record_id=closure.pk, approve=False,
+                    comment="Follow-up is not finished.")
+    assert _closure_state(case) == before
+    assert not AuditEntry.objects.filter(action="close_approve", case_id=case.pk).exists()
+
+
+def test_a_waiting_closure_request_is_decided_by_the_approved_form(
+        fill: Any, case: Any, people: Any) -> None:
+    from bridgeway.cases.services import case_request_closure
+
+    case_request_closure(actor=people.caseworker, case_id=case.pk, reason="moved")
+    closure = fill("bw_case_closure", case)
+    approval_decide(actor=people.supervisor, record_id=closure.pk, approve=True)
+    assert _closure_state(case) == ("closed", "goals_met", "", people.caseworker,
+                                    people.supervisor)
+    assert CaseEvent.objects.filter(case=case, kind="closure_requested").count() == 1
+
+
+def test_a_closure_form_of_a_closed_case_changes_the_case_no_further(
+        fill: Any, case: Any, people: Any) -> None:
+    from bridgeway.cases.models import Case
+    from bridgeway.cases.services import case_decide_closure, case_request_closure
+
+    closure = fill("bw_case_closure", case)
+    case_request_closure(actor=people.caseworker, case_id=case.pk, reason="moved")
+    case_decide_closure(actor=people.supervisor, case_id=case.pk, approve=True)
+    closed = Case.objects.get(pk=case.pk)
+    approval_decide(actor=people.supervisor, record_id=closure.pk, approve=True)
+    after = Case.objects.get(pk=case.pk)
+    assert (after.status, after.closure_reason, after.version, after.closed_at) == (
+        "closed", "moved", closed.version, closed.closed_at)
+    assert CaseEvent.objects.filter(case=case, kind="closure_approved").count() == 1
+
+
+def _local_closure(people: Any, case: Any, values: dict[str, Any]) -> Any:
+    rows = [HEADER,
+            row("text", "case_number", "Case number", required="yes",
+                category="case_management"),
+            row("text", "closure_reason", "Reason", category="case_management"),
+            row("text", "child_views", "What the child said", category="case_management"),
+            row("text", "child_views_weight", "How the views were taken into account",
+                category="case_management")]
+    form = make_xlsx(rows, [["list_name", "name", "label::English (en)"]],
+                     visit_settings(form_id="local_closure"))
+    version = form_version_upload(actor=people.sysadmin, file_bytes=form,
+                                  purpose="closure").version
+    return form_record_submit(actor=people.caseworker, case_id=case.pk,
+                              form_version_id=version.pk,
+                              values={"case_number": case.case_number, **values})
+
+
+def test_a_local_closure_form_with_its_own_reason_closes_as_other(case: Any,
+                                                                   people: Any) -> None:
+    views = {k: v for k, v in heard().items() if k != "child_heard_how"}
+    record = _local_closure(people, case, {"closure_reason": "family_reunified", **views})
+    approval_decide(actor=people.supervisor, record_id=record.pk, approve=True)
+    assert _closure_state(case)[:3] == ("closed", "other", "family_reunified")
+
+
+def test_a_closure_form_without_a_reason_is_refused_and_nothing_changes(
+        case: Any, people: Any) -> None:
+    from bridgeway.care.services import NO_CLOSURE_REASON
+
+    views = {k: v for k, v in heard().items() if k != "child_heard_how"}
+    record = _local_closure(people, case, views)
+    before = _closure_state(case)
+    with pytest.raises(ValidationFailed) as caught:
+        approval_decide(actor=people.supervisor, record_id=record.pk, approve=True)
+    assert caught.value.errors == {"closure_reason": [NO_CLOSURE_REASON]}
+    assert _state(record) == ("submitted", 1, ["pending"])
+    assert _closure_state(case) == before

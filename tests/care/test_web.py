@@ -221,3 +221,22 @@ def test_record_a_review(as_user: Any, approved_plan: Any, case: Any, people: An
                            {**data, "child_views": "Happy at school."})
     assert response.status_code == 302
     assert PlanReview.objects.get().plan_change_needed is False
+
+
+def test_sending_a_record_under_another_case_is_404_and_sends_nothing(
+        as_user: Any, fill: Any, case: Any, people: Any, register: Any) -> None:
+    from bridgeway.care.models import Approval
+
+    plan = fill("bw_reintegration_plan", case)
+    fill("bw_psychosocial_assessment", case)  # the plan may now go for approval
+    other = register(actor=people.caseworker, names=[{"kind": "given", "value": "Rahim"}])
+    client = as_user(people.caseworker)
+    before = (Approval.objects.count(), FormRecord.objects.get(pk=plan.pk).version,
+              AuditEntry.objects.filter(case_id=case.pk).count())
+    response = client.post(f"/care/cases/{other.pk}/records/{plan.pk}/approval-request/")
+    assert response.status_code == 404
+    assert (Approval.objects.count(), FormRecord.objects.get(pk=plan.pk).version,
+            AuditEntry.objects.filter(case_id=case.pk).count()) == before
+    response = client.post(f"/care/cases/{case.pk}/records/{plan.pk}/approval-request/")
+    assert response.status_code == 302
+    assert Approval.objects.count() == before[0] + 1

@@ -59,8 +59,12 @@ from bridgeway.care.selectors import (
     psychosocial_assessment_exists,
 )
 from bridgeway.cases.events import case_event
-from bridgeway.cases.models import Case, Risk
-from bridgeway.cases.services import case_first_assessment_done, case_update
+from bridgeway.cases.models import Case, ClosureReason, Risk
+from bridgeway.cases.services import (
+    case_close_on_approved_record,
+    case_first_assessment_done,
+    case_update,
+)
 from bridgeway.cases.tasks import case_derive_tasks
 from bridgeway.core.coerce import Errors, add, to_bool, to_choice, to_date, to_int
 from bridgeway.core.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
@@ -85,6 +89,17 @@ CHILD_VIEWS_MISSING = ("What the child said is not recorded. Record the child's 
                        "why the child could not be heard, before this decision is approved.")
 CHILD_VIEWS_WEIGHT_MISSING = ("How the child's views were taken into account is not "
                               "recorded; it is needed before this decision is approved.")
+NO_CLOSURE_REASON = ("The closure form gives no reason for closure: return it so the reason "
+                     "is recorded before the case is closed.")
+# The built-in closure form's reasons, as the case's closure reasons. A local closure form
+# may also answer with the case's own codes; any other answer closes the case as "other",
+# with the answer (or its "other" text) as the explanation.
+CLOSURE_REASONS = {"goals_achieved": ClosureReason.GOALS_MET,
+                   "reached_adulthood": ClosureReason.TURNED_ADULT,
+                   "transferred": ClosureReason.TRANSFERRED,
+                   "moved_no_contact": ClosureReason.MOVED,
+                   "declined": ClosureReason.DECLINED,
+                   "died": ClosureReason.DECEASED}
 MAX_SHORT, MAX_LONG = 200, 5000
 _INSTANCE_ID = re.compile(
     r"uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -297,13 +312,17 @@ def _locked_care(record_id: int) -> tuple[FormRecord, CareRecord]:
     return record, care  # type: ignore[return-value]
 
 
-def approval_request(*, actor: Any, record_id: int, note: Any = "") -> Approval:
+def approval_request(*, actor: Any, record_id: int, note: Any = "",
+                     case_id: int | None = None) -> Approval:
     """Send a decision record (again) to a supervisor: a plan written before the
     psychosocial assessment existed, or a record returned for changes. ``note``: what the
-    supervisor should know (e.g. what changed)."""
+    supervisor should know (e.g. what changed). ``case_id``, when the caller names the case
+    (a page under it), must be the record's case: otherwise NotFound, nothing sent."""
     note = clean_text(note, field="note", max_length=MAX_LONG)
     with transaction.atomic():
         record, care = _locked_care(record_id)
+        if case_id is not None and record.case_id != case_id:
+            raise NotFound()
         case = policy.case_for(actor, pk=record.case_id, perm=Perm.EDIT)
         record.case = case
         if care is None or care.purpose not in DECISION_PURPOSES:
@@ -347,6 +366,20 @@ def child_views_problems(record: FormRecord) -> dict[str, list[str]]:
     return problems
 
 
+def closure_from_record(record: FormRecord) -> tuple[str, str]:
+    """The case's closure reason and explanation from a closure form's answers, or
+    ``ValidationFailed`` when the form gives no reason."""
+    answer = str(record.data.get("closure_reason") or "").strip()
+    other = str(record.data.get("closure_reason_other") or "").strip()
+    if not answer:
+        raise ValidationFailed.single("closure_reason", NO_CLOSURE_REASON)
+    if answer in CLOSURE_REASONS:
+        return CLOSURE_REASONS[answer], ""
+    if answer in ClosureReason.values and answer != ClosureReason.OTHER:
+        return answer, ""
+    return ClosureReason.OTHER, other or answer
+
+
 def approval_decide(*, actor: Any, record_id: int, approve: bool, comment: Any = "",
                     expected_version: int | None = None) -> Approval:
     """A supervisor approves a decision record or returns it with a comment. Nobody decides
@@ -370,10 +403,13 @@ def approval_decide(*, actor: Any, record_id: int, approve: bool, comment: Any =
         if actor.pk in {record.submitted_by_id, record.updated_by_id, approval.requested_by_id}:
             raise NotAllowed("You wrote or submitted this record: another supervisor "
                              "approves or returns it.")
+        closure: tuple[str, str] | None = None
         if approve:
             problems = child_views_problems(record)
             if problems:
                 raise ValidationFailed(problems)
+            if care.purpose == Purpose.CLOSURE:
+                closure = closure_from_record(record)
         now = timezone.now()
         FormRecord.objects.filter(pk=record.pk).update(
             status=RecordStatus.APPROVED if approve else RecordStatus.RETURNED,
@@ -395,6 +431,13 @@ def approval_decide(*, actor: Any, record_id: int, approve: bool, comment: Any =
                      object_id=record.pk, child_id=case.child_id, case_id=case.pk,
                      detail={"decision": approval.decision, "purpose": care.purpose,
                              "approval_id": approval.pk})
+        if closure is not None:
+            # The approved closure form closes the case (the form says so to whoever
+            # fills it); the case's own services write its events and audit entry.
+            reason, note = closure
+            case = case_close_on_approved_record(
+                actor=actor, case_id=case.pk, reason=reason, note=note,
+                requested_by=approval.requested_by, record_id=record.pk)
         case_derive_tasks(case)
         return approval
 

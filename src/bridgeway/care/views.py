@@ -137,11 +137,8 @@ def goal_status(request: HttpRequest, case_id: int, goal_id: int) -> HttpRespons
 @domain_errors
 def approval_request(request: HttpRequest, case_id: int, record_id: int) -> HttpResponse:
     def send() -> Any:
-        approval = services.approval_request(actor=request.user, record_id=record_id,
-                                             note=request.POST.get("note", ""))
-        if approval.case_id != case_id:
-            raise NotFound()
-        return approval
+        return services.approval_request(actor=request.user, record_id=record_id,
+                                         note=request.POST.get("note", ""), case_id=case_id)
 
     return _act(request, case_id, f"send-{record_id}", send,
                 _("Sent to a supervisor for approval."))

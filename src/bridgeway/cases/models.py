@@ -68,6 +68,7 @@ class ClosureReason(models.TextChoices):
     MOVED = "moved", _("Child moved out of the area")
     TURNED_ADULT = "turned_adult", _("Reached adulthood, handed to adult services")
     DECEASED = "deceased", _("Child died")
+    DECLINED = "declined", _("The child or family declined further support")
     DUPLICATE = "duplicate", _("Duplicate record")
     OTHER = "other", _("Other")
 

@@ -341,6 +341,44 @@ def case_decide_closure(*, actor: Any, case_id: int, approve: bool, comment: Any
         return case
 
 
+def case_close_on_approved_record(*, actor: Any, case_id: int, reason: Any, note: Any = "",
+                                  requested_by: Any = None, record_id: int) -> Case:
+    """A supervisor approved the case-closure form (``record_id``) of the care workflow:
+    the case closes, exactly as a closure request approved on the case would — the same
+    events (request, then approval) and audit entry. The form was the request, so its
+    author is recorded as the requester. A case that is already closed is left as it is;
+    a closure request already waiting is decided by this approval, with the form's
+    reason. Runs inside the caller's transaction (the approval's), after its row locks."""
+    errors: Errors = {}
+    reason = to_choice(reason, ClosureReason, field="reason", errors=errors)
+    note = clean_text(note, field="note", max_length=5000, errors=errors)
+    if reason == ClosureReason.OTHER and not note:
+        add(errors, "note", "Explain the reason for closure.")
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        case = _locked(actor, case_id, Perm.APPROVE_CLOSURE)
+        if case.status == Status.CLOSED:
+            return case
+        now = timezone.now()
+        if case.status != Status.CLOSURE_REQUESTED:
+            case.closure_requested_by = requested_by or actor
+            case.closure_requested_at = now
+            case_event(case=case, actor=case.closure_requested_by, kind="closure_requested",
+                       params={"reason": reason, "record_id": record_id})
+        case.closure_reason, case.closure_note = reason, note
+        case.status, case.closed_at, case.closure_approved_by = Status.CLOSED, now, actor
+        case.version += 1
+        case.save()
+        case_event(case=case, actor=actor, kind="closure_approved",
+                   params={"record_id": record_id})
+        audit_record(actor=actor, action=Action.CLOSE_APPROVE, object_type="case",
+                     object_id=case.case_number, child_id=case.child_id, case_id=case.pk,
+                     detail={"reason": reason, "record_id": record_id})
+        case_derive_tasks(case)
+        return case
+
+
 def case_reopen(*, actor: Any, case_id: int, reason: Any,
                 status: str = Status.FOLLOW_UP) -> Case:
     reason = clean_text(reason, field="reason", required=True, max_length=5000)
