@@ -175,10 +175,9 @@ def test_reading_only_the_rarest_keys_ranks_its_candidates_exactly(people, regis
     everything = {q: rank_children(q, limit=100) for q in queries}
     monkeypatch.setattr(selectors, "POSTINGS_BUDGET", 3)
     monkeypatch.setattr(selectors, "COMPLETE_TOP", 2)
-    monkeypatch.setattr(selectors, "THRESHOLD_BATCH", 2)
     for cap, q in itertools.product([0, 3, 100], queries):
         # no second look (everything scored at once), or the candidates that could still
-        # reach the first places completed in batches
+        # reach the first places completed at once
         monkeypatch.setattr(selectors, "THRESHOLD_CAP", cap)
         essential, common = split_keys(selectors.query_keys(q), budget=3)
         assert common, q  # the shortcut is really taken
@@ -291,3 +290,23 @@ def test_an_arabic_script_query_weighs_latin_and_arabic_registrations_alike(peop
     # A Latin query still prefers the exact Latin spelling over a skeleton-only match.
     other = register(names=[_name("given", "Yosef"), _name("family", "Haddad")], aliases=[])
     assert _top("Yusuf Haddad")[-1] == other.child_id
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("keys_per_child", [0, 10**6])
+def test_both_ways_of_reading_holdings_rank_alike(people, register, monkeypatch,
+                                                   keys_per_child):
+    """Completion reads either the keys' index entries or each child's (PostgreSQL picks
+    by the keys' counts): both give the same ranking, scores included."""
+    for i in range(9):
+        register(names=[_name("given", ["Omar", "Umar", "Amir"][i % 3]),
+                        _name("family", ["Hassan", "Hasan", "Jubouri"][i // 3])], aliases=[])
+    queries = ["Omar Hassan", "عمر حسن", "Umar Jubori", "Amir"]
+    expected = {q: rank_children(q, limit=20) for q in queries}
+    assert all(expected.values())
+    monkeypatch.setattr(selectors, "KEYS_PER_CHILD", keys_per_child)
+    monkeypatch.setattr(selectors, "POSTINGS_BUDGET", 2)
+    monkeypatch.setattr(selectors, "COMPLETE_TOP", 3)
+    for q in queries:
+        full = selectors._complete([m.child_id for m in expected[q]], selectors.query_keys(q))
+        assert full == expected[q], q

@@ -1,0 +1,78 @@
+"""A/B of two versions of the name search on the benchmark database, in one run.
+
+    BENCH_CHILDREN=1000000 .venv/bin/python bench/ab_search.py OLD_SELECTORS_FILE [per_set]
+
+``OLD_SELECTORS_FILE`` is an earlier ``registry/selectors.py`` (``git show REV:path > f``).
+The benchmark's name queries run through the case list (access policy and audit entry
+included) alternately with the earlier ranking and the current one, so both see the same
+machine load; prints p50/p95 of each and their ratio, and whether the first ten results
+are the same. A tool for the figures in ``docs/performance.md``, not part of ``make bench``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import bench.run  # the benchmark's environment: database, keys
+
+
+def _load(path: str):
+    spec = importlib.util.spec_from_file_location("bw_old_selectors", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> int:
+    import django
+
+    django.setup()
+    from bench.harness import dataset, inproc, queries
+    from bench.harness.common import percentile
+
+    from bridgeway.cases import selectors as case_selectors
+    from bridgeway.registry import selectors as current
+
+    old = _load(sys.argv[1])
+    per_set = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    marker = dataset.read_marker(bench.run.DB_URL)
+    sets = queries.name_queries(population=marker.children, seed=marker.seed,
+                                today=marker.today, per_set=per_set)
+    people = inproc.users()
+    for kind, qs in sets.items():
+        times = {"old": [], "new": []}
+        same = 0
+        for q in qs:
+            got = {}
+            for label, module in (("old", old), ("new", current), ("old", old),
+                                  ("new", current)):
+                case_selectors.name_match_scores = module.name_match_scores
+                filters = case_selectors.CaseFilters(q=q.text)
+                t0 = time.perf_counter()
+                page = case_selectors.case_list(actor=people[q.username], filters=filters)
+                times[label].append(time.perf_counter() - t0)
+                got[label] = [c.child_id for c in page.cases][:10]
+            same += got["old"] == got["new"]
+        case_selectors.name_match_scores = current.name_match_scores
+        line = [f"{kind:18s} n {len(qs):3d}"]
+        for label in ("old", "new"):
+            s = sorted(times[label])
+            line.append(f"{label} p50 {1000 * statistics.median(s):6.1f} "
+                        f"p95 {1000 * percentile(s, 95):6.1f} ms")
+        o, n = sorted(times["old"]), sorted(times["new"])
+        line.append(f"ratio p50 {statistics.median(o) / statistics.median(n):.2f} "
+                    f"p95 {percentile(o, 95) / percentile(n, 95):.2f}; "
+                    f"same first ten {same}/{len(qs)}")
+        print(" | ".join(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
