@@ -13,6 +13,7 @@ from django.db import connection
 
 from bridgeway.core import crypto
 from bridgeway.core.checks import encryption_keys_check
+from tests.care.conftest import builtin, fill  # noqa: F401
 from tests.justice.conftest import ago, born_years_ago, episode_data, iso, jakarta  # noqa: F401
 
 MARK = "ZQX-canary-7731"
@@ -117,8 +118,10 @@ def test_production_check_refuses_missing_keys(settings: Any) -> None:
 # ------------------------------------------------------------------ through the services
 
 
-def _write_everything(people: Any, register: Any, facility: Any, marker: str) -> Any:
+def _write_everything(people: Any, register: Any, facility: Any, fill: Any,  # noqa: F811
+                      marker: str) -> Any:
     """Known plaintext in every encrypted column, written through the services."""
+    from bridgeway.care.services import approval_decide, approval_request
     from bridgeway.cases.services import case_add_note, case_request_closure
     from bridgeway.justice.services import (
         detention_open,
@@ -135,7 +138,14 @@ def _write_everything(people: Any, register: Any, facility: Any, marker: str) ->
         case={"risk_level": "high", "association_place": f"{marker} place",
               "alleged_offence": f"{marker} offence"})
     justice_involvement_add(actor=people.caseworker, case_id=case.pk,
-                            agency_id=people.agency_police.pk, reason="arresting unit")
+                            agency_id=people.agency_police.pk,
+                            reason=f"{marker} arresting unit")
+    # A best-interests determination returned with a comment, then sent again with a note.
+    bid = fill("bw_bid_panel", case)
+    approval_decide(actor=people.supervisor, record_id=bid.pk, approve=False,
+                    comment=f"{marker} returned: the aunt's views are missing")
+    approval_request(actor=people.caseworker, record_id=bid.pk,
+                     note=f"{marker} the aunt was heard on Monday")
     case_add_note(actor=people.caseworker, case_id=case.pk, body=f"{marker} note")
     justice_event_record(actor=people.caseworker, case_id=case.pk, data={
         "kind": "arrest", "at": iso(ago(hours=30)), "time_zone": "Asia/Jakarta",
@@ -171,15 +181,18 @@ EXPECTED = {"registry.Identifier.value", "cases.Case.association_place",
             "justice.DetentionEpisode.reason", "justice.DetentionEpisode.not_separated_reason",
             "justice.DetentionEpisode.family_contact",
             "registry.FamilyMember.phone", "registry.FamilyMember.address",
-            "registry.FamilyMember.notes"}
+            "registry.FamilyMember.notes", "justice.JusticeInvolvement.reason",
+            "care.Approval.comment", "care.Approval.request_note"}
 
 
-def test_raw_database_holds_no_plaintext(people: Any, register: Any, jakarta: Any) -> None:  # noqa: F811
+def test_raw_database_holds_no_plaintext(people: Any, register: Any, jakarta: Any,  # noqa: F811
+                                         fill: Any) -> None:  # noqa: F811
+    from bridgeway.care.models import Approval
     from bridgeway.cases.models import CaseNote
-    from bridgeway.justice.models import DetentionEpisode
+    from bridgeway.justice.models import DetentionEpisode, JusticeInvolvement
     from bridgeway.registry.models import FamilyMember
 
-    case = _write_everything(people, register, jakarta, MARK)
+    case = _write_everything(people, register, jakarta, fill, MARK)
     raw = _raw_columns()
     assert set(raw) >= EXPECTED
     for context in EXPECTED:
@@ -209,6 +222,11 @@ def test_raw_database_holds_no_plaintext(people: Any, register: Any, jakarta: An
     member = FamilyMember.objects.get(child_id=case.child_id)
     assert (member.phone, member.address, member.notes) == (
         f"+62 811 {MARK}", f"{MARK} Jalan Melati 4", f"{MARK} reachable after dark")
+    assert JusticeInvolvement.objects.get(
+        case=case, agency=people.agency_police).reason == f"{MARK} arresting unit"
+    assert sorted((a.comment, a.request_note) for a in Approval.objects.filter(case=case)) == [
+        ("", f"{MARK} the aunt was heard on Monday"),
+        (f"{MARK} returned: the aunt's views are missing", "")]
 
 
 def test_database_lookups_on_ciphertext_are_refused(people: Any) -> None:
@@ -246,8 +264,9 @@ def _notes(people: Any, register: Any, n: int) -> Any:
 
 
 def test_rotation_rewraps_everything_and_old_key_can_go(
-        people: Any, register: Any, jakarta: Any, ring: Any, settings: Any) -> None:  # noqa: F811
-    _write_everything(people, register, jakarta, MARK)
+        people: Any, register: Any, jakarta: Any, fill: Any,  # noqa: F811
+        ring: Any, settings: Any) -> None:
+    _write_everything(people, register, jakarta, fill, MARK)
     before = _read_all()
     sealed_before = {v.rsplit(":", 1)[1] for vs in _raw_columns().values() for v in vs if v}
     settings.BRIDGEWAY_MASTER_KEYS = f"k2:{ring['k2']},k1:{ring['k1']}"
@@ -255,6 +274,11 @@ def test_rotation_rewraps_everything_and_old_key_can_go(
     assert counts["cases.Case.association_place"] == 1 and sum(counts.values()) >= 8
     assert all(counts[f"registry.FamilyMember.{name}"] == 1
                for name in ("phone", "address", "notes"))
+    from bridgeway.justice.models import JusticeInvolvement
+
+    assert counts["justice.JusticeInvolvement.reason"] == sum(
+        1 for link in JusticeInvolvement.objects.all() if link.reason) >= 1
+    assert (counts["care.Approval.comment"], counts["care.Approval.request_note"]) == (1, 1)
     assert all(ids <= {"k2"} for ids in _key_ids().values())
     sealed_after = {v.rsplit(":", 1)[1] for vs in _raw_columns().values() for v in vs if v}
     assert sealed_after == sealed_before  # data ciphertext untouched
@@ -412,3 +436,57 @@ def test_family_contacts_migration_encrypts_existing_rows_and_reverses(
     data_step.reverse_code(apps, editor)
     raw = _raw_columns()
     assert all(value in raw[f"registry.FamilyMember.{name}"] for name, value in old.items())
+
+
+def test_approval_and_involvement_migrations_encrypt_existing_rows_and_reverse(
+        people: Any, register: Any, fill: Any) -> None:  # noqa: F811
+    """Migrations care 0002 and justice 0005: a care approval's comment and request note,
+    and why a justice agency is involved, already stored as plaintext, are encrypted in
+    place; a re-run is harmless; reversed, they are plaintext again."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import migrations
+
+    from bridgeway.care.models import Approval
+    from bridgeway.justice.models import JusticeInvolvement
+    from bridgeway.justice.services import justice_involvement_add
+
+    case = register(date_of_birth=born_years_ago(16))
+    link = justice_involvement_add(actor=people.caseworker, case_id=case.pk,
+                                   agency_id=people.agency_police.pk, reason="linked")
+    approval = Approval.objects.get(care_record__record=fill("bw_bid_panel", case))
+    old = {("care.Approval", "comment"): f"{MARK} see the school report",
+           ("care.Approval", "request_note"): f"{MARK} the aunt was heard",
+           ("justice.JusticeInvolvement", "reason"): f"{MARK} arresting unit"}
+    with connection.cursor() as cursor:  # as the previous schema stored them
+        cursor.execute("UPDATE care_approval SET comment = %s, request_note = %s "
+                       "WHERE id = %s", [old["care.Approval", "comment"],
+                                         old["care.Approval", "request_note"], approval.pk])
+        cursor.execute("UPDATE justice_justiceinvolvement SET reason = %s WHERE id = %s",
+                       [old["justice.JusticeInvolvement", "reason"], link.pk])
+    editor = SimpleNamespace(connection=connection)
+    steps = []
+    for module in ("bridgeway.care.migrations.0002_encrypt_approval_notes",
+                   "bridgeway.justice.migrations.0005_encrypt_involvement_reason"):
+        operations = importlib.import_module(module).Migration.operations
+        steps += [op for op in operations if isinstance(op, migrations.RunPython)]
+    assert len(steps) == 2
+    for step in steps:
+        step.code(apps, editor)
+        step.code(apps, editor)  # a re-run after a failure is harmless
+    raw = _raw_columns()
+    for (model, name), value in old.items():
+        stored = raw[f"{model}.{name}"]
+        assert stored and all(crypto.is_token(v) for v in stored if v), name
+        assert value not in stored and not any(MARK in (v or "") for v in stored), name
+    fresh = Approval.objects.get(pk=approval.pk)
+    assert (fresh.comment, fresh.request_note) == (old["care.Approval", "comment"],
+                                                   old["care.Approval", "request_note"])
+    assert JusticeInvolvement.objects.get(pk=link.pk).reason == old[
+        "justice.JusticeInvolvement", "reason"]
+    for step in steps:
+        step.reverse_code(apps, editor)
+    raw = _raw_columns()
+    assert all(value in raw[f"{model}.{name}"] for (model, name), value in old.items())

@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from bridgeway.core.crypto import EncryptedTextField
 from bridgeway.forms.models import FormRecord, Purpose
 
 
@@ -252,13 +253,14 @@ class Approval(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      related_name="+")
     requested_at = models.DateTimeField()
-    request_note = models.TextField(blank=True)  # e.g. what changed since it was returned
+    # Free text that may speak of the child (psychosocial detail): encrypted at rest.
+    request_note = EncryptedTextField(blank=True)  # e.g. what changed since it was returned
     decision = models.CharField(max_length=10, choices=Decision.choices,
                                 default=Decision.PENDING)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
-    comment = models.TextField(blank=True)
+    comment = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]

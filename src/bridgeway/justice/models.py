@@ -263,7 +263,9 @@ class JusticeInvolvement(models.Model):
                              related_name="justice_involvements")
     agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT,
                                related_name="justice_involvements")
-    reason = models.CharField(max_length=300, blank=True)
+    # Why the agency is involved (justice category): encrypted at rest; at most 300
+    # characters (``services.justice_involvement_add``).
+    reason = EncryptedTextField(blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  related_name="+")
     added_at = models.DateTimeField()

@@ -157,9 +157,10 @@ def _involve(*, case: Case, agency: Agency | None, actor: Any, reason: str,
                                                added_by=actor, added_at=now)
     audit_record(actor=actor, action=Action.CREATE, object_type="justice_involvement",
                  object_id=link.pk, child_id=case.child_id, case_id=case.pk,
-                 detail={"agency": agency.code, "reason": reason})
-    # The reason is the involvement's own (justice category); the timeline, read by
-    # everyone who sees case management, names the agency only.
+                 detail={"agency": agency.code})
+    # The reason is the involvement's own (justice category, encrypted at rest); the audit
+    # entry and the timeline, read by everyone who sees case management, name the agency
+    # only.
     case_event(case=case, actor=actor, kind="justice_agency_involved",
                params={"agency": agency.code})
     return link
