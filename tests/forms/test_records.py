@@ -89,6 +89,27 @@ def test_update_checks_the_version_and_audits(people: Any, case: Any, visit_form
                            values=values)
 
 
+def test_a_stale_edit_is_audited_as_a_conflict_and_changes_nothing(
+        people: Any, case: Any, visit_form: Any) -> None:
+    record = submit(people, case, visit_form)
+    values = good_values(case.case_number)
+    values["age"] = "16"
+    form_record_update(actor=people.supervisor, record_id=record.pk, expected_version=1,
+                       values=values)
+    values["age"] = "12"
+    with pytest.raises(Conflict):
+        form_record_update(actor=people.caseworker, record_id=record.pk, expected_version=1,
+                           values=values)
+    stored = FormRecord.objects.get()
+    assert (stored.version, stored.data["age"], stored.updated_by) == (
+        2, "16", people.supervisor)
+    entry = AuditEntry.objects.get(object_type="form_record", action="conflict")
+    assert (entry.actor, entry.case_id, entry.object_id) == (
+        people.caseworker, case.pk, str(record.pk))
+    assert (entry.detail["expected"], entry.detail["current"]) == (1, 2)
+    assert AuditEntry.objects.filter(object_type="form_record", action="update").count() == 1
+
+
 def test_draft_then_submit(people: Any, case: Any, visit_form: Any) -> None:
     draft = submit(people, case, visit_form, values={"age": "12"}, draft=True)
     assert (draft.status, draft.submitted_at) == ("draft", None)

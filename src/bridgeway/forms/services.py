@@ -229,7 +229,8 @@ def form_record_update(*, actor: Any, record_id: int, expected_version: int, val
                        draft: bool = False, language: str | None = None,
                        today: dt.date | None = None) -> FormRecord:
     """Edit a record with the exact form version it was filled with. Somebody else's newer
-    save raises Conflict (nothing overwritten); approved records are not edited."""
+    save changes nothing, is audited as a conflict (as a case edit is) and raises Conflict;
+    approved records are not edited."""
     with transaction.atomic():
         record = (FormRecord.objects.select_for_update(of=("self",))
                   .select_related("form_version__form", "case").filter(pk=record_id).first())
@@ -239,32 +240,42 @@ def form_record_update(*, actor: Any, record_id: int, expected_version: int, val
         if record.status == RecordStatus.APPROVED:
             raise NotAllowed("An approved record is not edited; a supervisor returns it "
                              "for changes first.")
-        if record.version != expected_version:
-            raise Conflict("This record was changed by someone else since you opened it.",
-                           current_version=record.version)
-        if draft and record.status != RecordStatus.DRAFT:
-            raise DomainError("A submitted record cannot go back to draft.")
-        data = _evaluate(record.form_version, values, case=case,
-                         language=_language(actor, language), draft=draft, today=today)
-        changed = sorted(k for k in set(data) | set(record.data)
-                         if data.get(k) != record.data.get(k))
-        now = timezone.now()
-        was_draft = record.status == RecordStatus.DRAFT
-        record.data = data
-        record.version += 1
-        record.updated_at, record.updated_by = now, actor
-        if not draft:
-            record.status = (RecordStatus.SUBMITTED
-                             if record.status in (RecordStatus.DRAFT, RecordStatus.SUBMITTED)
-                             else record.status)
-            if was_draft:
-                record.submitted_at = now
-        record.save()
-        case_event(case=case, actor=actor, kind="form_updated",
-                   params={"record_id": record.pk, "fields": changed,
-                           "form_id": record.form_version.form.form_id})
-        _record_audit(actor, record, Action.UPDATE, fields=changed)
-        return record
+        if record.version != expected_version:  # the entry commits with nothing else written; Conflict is raised after
+            _record_audit(actor, record, Action.CONFLICT, expected=expected_version,
+                          current=record.version)
+        else:
+            return _record_write(actor=actor, record=record, case=case, values=values,
+                                 draft=draft, language=language, today=today)
+    raise Conflict("This record was changed by someone else since you opened it.",
+                   current_version=record.version)
+
+
+def _record_write(*, actor: Any, record: FormRecord, case: Any, values: Any, draft: bool,
+                  language: str | None, today: dt.date | None) -> FormRecord:
+    """The edit itself, inside ``form_record_update``'s transaction with the row locked."""
+    if draft and record.status != RecordStatus.DRAFT:
+        raise DomainError("A submitted record cannot go back to draft.")
+    data = _evaluate(record.form_version, values, case=case,
+                     language=_language(actor, language), draft=draft, today=today)
+    changed = sorted(k for k in set(data) | set(record.data)
+                     if data.get(k) != record.data.get(k))
+    now = timezone.now()
+    was_draft = record.status == RecordStatus.DRAFT
+    record.data = data
+    record.version += 1
+    record.updated_at, record.updated_by = now, actor
+    if not draft:
+        record.status = (RecordStatus.SUBMITTED
+                         if record.status in (RecordStatus.DRAFT, RecordStatus.SUBMITTED)
+                         else record.status)
+        if was_draft:
+            record.submitted_at = now
+    record.save()
+    case_event(case=case, actor=actor, kind="form_updated",
+               params={"record_id": record.pk, "fields": changed,
+                       "form_id": record.form_version.form.form_id})
+    _record_audit(actor, record, Action.UPDATE, fields=changed)
+    return record
 
 
 # --------------------------------------------------------------------------
