@@ -116,10 +116,41 @@ def test_referral_to_a_named_service_outside_bridgeway_grants_nobody(people, sen
     consent = child_consent(people.caseworker, sensitive_case, None, ["identity", "health"],
                             receiving_service="Dr Rahma's clinic")
     referral = make_referral(people.caseworker, sensitive_case, consent, ["health"],
-                             service_name="dr rahma's clinic", plan_action_id="plan-7:svc-2")
-    assert referral.receiving_agency is None and referral.plan_action_id == "plan-7:svc-2"
+                             service_name="dr rahma's clinic")
+    assert referral.receiving_agency is None and referral.service_name == "dr rahma's clinic"
     for user in (people.health_worker, more.health_supervisor, people.outsider_supervisor):
         assert not sees(user, sensitive_case)
+
+
+def _plan_actions(case):
+    from bridgeway.care.selectors import current_goals
+
+    return [a for g in current_goals(case.pk) for a in g.actions.all()]
+
+
+def test_referral_from_a_service_line_of_the_plan(people, register, sensitive_case, consent,
+                                                   fill):
+    """A referral may name the plan's service line it delivers: an action of the child's
+    plan in force (by its lineage id, kept across plan versions) — anything else is a field
+    error and nothing is stored."""
+    from bridgeway.referrals.models import Referral
+
+    fill("bw_psychosocial_assessment", sensitive_case)
+    fill("bw_reintegration_plan", sensitive_case)
+    line = _plan_actions(sensitive_case)[0]
+    other = register(actor=people.caseworker, date_of_birth="2012-01-01")
+    fill("bw_psychosocial_assessment", other)
+    fill("bw_reintegration_plan", other)
+    foreign = _plan_actions(other)[0]
+    for bad in ("plan-7:svc-2", "0", str(10**9), str(foreign.lineage_id), "-1", " 1x"):
+        with pytest.raises(ValidationFailed) as caught:
+            make_referral(people.caseworker, sensitive_case, consent, ["health"],
+                          plan_action_id=bad)
+        assert list(caught.value.errors) == ["plan_action_id"], bad
+    assert not Referral.objects.exists()
+    referral = make_referral(people.caseworker, sensitive_case, consent, ["health"],
+                             plan_action_id=str(line.lineage_id))
+    assert referral.plan_action_id == str(line.lineage_id)
 
 
 # --- the receiving side --------------------------------------------------------------------------

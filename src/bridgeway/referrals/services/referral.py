@@ -56,6 +56,18 @@ class ReferralInput:
     access_until: Any = None  # date; default: the consent's end
 
 
+def _is_current_plan_action(case_id: int, plan_action: str) -> bool:
+    """``plan_action`` names an action (by its lineage id, stable across plan versions) of
+    the case's plan in force: a referral made from a service line of the plan."""
+    from bridgeway.care.models import PlanAction
+
+    if not plan_action.isdigit() or int(plan_action) > 2**62:
+        return False
+    lineage = int(plan_action)
+    return (PlanAction.objects.filter(case_id=case_id, superseded_at__isnull=True)
+            .filter(Q(origin_id=lineage) | Q(origin__isnull=True, pk=lineage)).exists())
+
+
 def referral_create(*, actor: Any, case_id: int, data: ReferralInput) -> Referral:
     """Refer the child to another agency or a named service. Needs a valid consent for
     this case whose scope covers the receiver and every category shared; the categories
@@ -129,6 +141,9 @@ def referral_create(*, actor: Any, case_id: int, data: ReferralInput) -> Referra
                     f"({consent.valid_until.isoformat()}).")
         if access_until is not None and access_until < today:
             add(errors, "access_until", "Already past.")
+        if plan_action and not _is_current_plan_action(case.pk, plan_action):
+            add(errors, "plan_action_id",
+                "Not a service line of the child's current reintegration plan.")
         if agency is not None and categories:
             outside = categories - sectors.rule_for_sector(agency.sector).ceiling
             if outside:
