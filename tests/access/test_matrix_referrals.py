@@ -82,6 +82,7 @@ class Meta:
     owner: str  # agency key: a sector name or "home"
     assignee: str | None  # user key
     extras: list[Extra] = field(default_factory=list)
+    number: int = 0  # the case's markers: ``markers(number)``
 
 
 @dataclass
@@ -121,6 +122,19 @@ def subset(rng: random.Random, pool: frozenset[Category]) -> frozenset[Category]
     return frozenset(rng.sample(items, rng.randint(1, len(items))))
 
 
+def markers(number: int) -> dict[Category, tuple[str, ...]]:
+    """Unique strings planted in case ``number``'s fields, by data category. A family name
+    takes letters only (``b`` … ``k`` for the digits), a phone number digits only."""
+    letters = "".join("bcdefghijk"[int(d)] for d in str(number))
+    return {
+        C.FAMILY: (f"Mxfam{letters}q", f"MXFAMNOTE{number}Q"),
+        C.CONTACT_LOCATION: (f"+62 811 {number:04d} 9753", f"MXADDR{number}Q"),
+        C.ASSOCIATION_HISTORY: (f"MXASSOC{number}Q",),
+        C.JUSTICE: (f"MXOFFENCE{number}Q",),
+        C.CASE_MANAGEMENT: (f"MXNOTE{number}Q",),
+    }
+
+
 def build(people: Any, clock: Clock) -> World:
     rng = random.Random(SEED)
     agencies: dict[str, Any] = {"home": Agency.objects.create(
@@ -145,13 +159,25 @@ def build(people: Any, clock: Clock) -> World:
     counter = 0
 
     def register(actor: Any) -> Any:
+        """A case whose fields carry a marker per data category (``markers``), for the
+        output-channel half of the matrix (``test_matrix_channels``)."""
         nonlocal counter
         counter += 1
+        from bridgeway.cases.services import case_add_note
         from bridgeway.registry.services import child_register
 
-        return child_register(actor=actor, child=child_payload(
+        mark = markers(counter)
+        case = child_register(actor=actor, child=child_payload(
             names=[{"kind": "given", "value": f"Anak{counter}"}],
-            date_of_birth=born_years_ago(14)), case={"risk_level": "medium"})
+            date_of_birth=born_years_ago(14),
+            family=[{"relationship": "mother", "name": mark[C.FAMILY][0],
+                     "notes": mark[C.FAMILY][1], "phone": mark[C.CONTACT_LOCATION][0],
+                     "address": mark[C.CONTACT_LOCATION][1], "is_caregiver": True,
+                     "is_legal_guardian": True}]),
+            case={"risk_level": "medium", "association_place": mark[C.ASSOCIATION_HISTORY][0],
+                  "alleged_offence": mark[C.JUSTICE][0]})
+        case_add_note(actor=actor, case_id=case.pk, body=mark[C.CASE_MANAGEMENT][0])
+        return case
 
     def consent(case: Any, actor: Any, to: Any, cats: Any, kind: str = "referral") -> Any:
         return svc.consent_record(actor=actor, case_id=case.pk, data=svc.ConsentInput(
@@ -176,6 +202,7 @@ def build(people: Any, clock: Clock) -> World:
                 else:
                     case = register(home_cw)
                     meta = Meta(case, relation, sector, owner="home", assignee="home:cw1")
+                meta.number = counter
                 if relation.startswith("referral") or relation == "consent_withdrawn":
                     given = consent(case, home_cw, agency, tables.ceiling(sector))
                     granted = subset(rng, tables.ceiling(sector))
