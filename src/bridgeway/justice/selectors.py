@@ -238,6 +238,65 @@ def justice_record(*, actor: Any, case_id: int, now: datetime | None = None,
     return record
 
 
+@dataclass(frozen=True)
+class JusticeSummary:
+    """The safeguards of one case in brief, for the card on the case page: whether the
+    child is deprived of liberty now, the nearest pending deadline and the safeguards not
+    respected now. The full record is on the justice timeline."""
+
+    case_id: int
+    held_in: str  # the facility, "" when the child is not held now
+    held_since: dict[str, str]
+    days_held: int | None
+    next_deadline: Finding | None
+    violations: list[Finding]  # ongoing, most serious first
+    events: int
+    episodes: int
+
+
+def justice_summary(*, actor: Any, case: Case, now: datetime | None = None
+                    ) -> JusticeSummary | None:
+    """``case``'s safeguards in brief, evaluated live, for a user who may see its justice
+    record; None when they may not, when there is no justice record, or when it is sealed
+    (a record reopened after sealing: its open part only, as on the timeline without a
+    reason). Audited as a view of the justice record, through the case page."""
+    from bridgeway.justice.retention import seal_of, sealed_until
+    from bridgeway.justice.services import default_zone
+
+    if not access.sees_justice(actor, case):
+        return None
+    open_after = sealed_until(case)
+    if open_after is None and seal_of(case) is not None:
+        return None  # the whole record is sealed: named roles open it with a reason
+    events = m.JusticeEvent.objects.filter(case_id=case.pk)
+    episodes = m.DetentionEpisode.objects.filter(case_id=case.pk)
+    if open_after is not None:
+        events = events.filter(recorded_at__gt=open_after)
+        episodes = episodes.filter(recorded_at__gt=open_after)
+    if not events.exists() and not episodes.exists():
+        return None
+    now = now or timezone.now()
+    facts = _load(case.pk, recorded_after=open_after)
+    result = evaluate_facts(facts, RuleBook.load(), now)
+    held = next((e for e in reversed(facts.episodes)
+                 if e.released_at is None and e.admitted_at <= now), None)
+    zone = held.facility.time_zone if held is not None else default_zone(case)
+    deadlines, violations = findings(facts, result, zone)
+    pending = [d for d in deadlines if d.status == "pending"]
+    since = (result.held_since or held.admitted_at) if held is not None else None
+    summary = JusticeSummary(
+        case_id=case.pk, held_in=held.facility.name if held is not None else "",
+        held_since=local_parts(since, zone),
+        days_held=max(0, (now - since) // timedelta(days=1)) if since is not None else None,
+        next_deadline=min(pending, key=lambda d: d.due_at or _FAR) if pending else None,
+        violations=[v for v in violations if v.ongoing],
+        events=len(facts.events), episodes=len(facts.episodes))
+    audit_record(actor=actor, action=Action.VIEW, object_type="justice_record",
+                 object_id=case.case_number, child_id=case.child_id, case_id=case.pk,
+                 detail={"violations": len(summary.violations), "via": "case_page"})
+    return summary
+
+
 def _alerts(case: Case, recorded_after: datetime | None) -> Any:
     alerts = m.SafeguardAlert.objects.filter(case=case).order_by("status", "-since")
     return alerts if recorded_after is None else alerts.filter(created_at__gt=recorded_after)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from bridgeway.justice import access
+from bridgeway.justice import access, selectors
 from bridgeway.justice import models as m
 
 register = template.Library()
@@ -33,3 +33,10 @@ def event_kind(value: str) -> str:
 @register.filter
 def episode_kind(value: str) -> str:
     return str(EPISODE_LABELS.get(value, value))
+
+
+@register.simple_tag
+def justice_card(user: Any, case: Any) -> selectors.JusticeSummary | None:
+    """The safeguards card of the case page (``selectors.justice_summary``): None when the
+    user may not see the case's justice record or there is none to show."""
+    return selectors.justice_summary(actor=user, case=case)
