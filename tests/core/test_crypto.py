@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from bridgeway.core import crypto
 from bridgeway.core.checks import encryption_keys_check
@@ -125,6 +126,7 @@ def _write_everything(people: Any, register: Any, facility: Any, fill: Any,  # n
     from bridgeway.cases.services import case_add_note, case_request_closure
     from bridgeway.justice.services import (
         detention_open,
+        detention_release,
         justice_event_record,
         justice_involvement_add,
     )
@@ -146,16 +148,30 @@ def _write_everything(people: Any, register: Any, facility: Any, fill: Any,  # n
                     comment=f"{marker} returned: the aunt's views are missing")
     approval_request(actor=people.caseworker, record_id=bid.pk,
                      note=f"{marker} the aunt was heard on Monday")
+    # A referral to the clinic with the child's views, accepted, and the service reported.
+    from bridgeway.referrals import services as sharing
+    from tests.referrals.conftest import child_consent, make_referral
+
+    consent = child_consent(people.caseworker, case, people.agency_health,
+                            ["identity", "health"], child_views=f"{marker} wants a doctor")
+    referral = make_referral(people.caseworker, case, consent, ["identity", "health"])
+    sharing.referral_accept(actor=people.health_worker, referral_id=referral.pk)
+    sharing.referral_report_service(actor=people.health_worker, referral_id=referral.pk,
+                                    service_type="check-up",
+                                    delivered_on=timezone.localdate(),
+                                    outcome=f"{marker} asthma treated")
     case_add_note(actor=people.caseworker, case_id=case.pk, body=f"{marker} note")
     justice_event_record(actor=people.caseworker, case_id=case.pk, data={
         "kind": "arrest", "at": iso(ago(hours=30)), "time_zone": "Asia/Jakarta",
         "alleged_offence": f"{marker} event offence", "notes": f"{marker} event notes",
         "parent_notified_at": iso(ago(hours=29))})
-    detention_open(actor=people.caseworker, case_id=case.pk, data=episode_data(
+    episode = detention_open(actor=people.caseworker, case_id=case.pk, data=episode_data(
         facility, ago(hours=28), health_problems=f"{marker} health",
         last_resort_justification=f"{marker} last resort", reason=f"{marker} held for",
         separated_from_adults="no", not_separated_reason=f"{marker} not separated",
         family_contact=f"{marker} aunt, +62 811 555 0101"))
+    detention_release(actor=people.caseworker, episode_id=episode.pk,
+                      released_at=iso(ago(hours=2)), note=f"{marker} released to the aunt")
     case_request_closure(actor=people.caseworker, case_id=case.pk,
                          reason="goals_met", note=f"{marker} closure")
     return case
@@ -182,7 +198,9 @@ EXPECTED = {"registry.Identifier.value", "cases.Case.association_place",
             "justice.DetentionEpisode.family_contact",
             "registry.FamilyMember.phone", "registry.FamilyMember.address",
             "registry.FamilyMember.notes", "justice.JusticeInvolvement.reason",
-            "care.Approval.comment", "care.Approval.request_note"}
+            "care.Approval.comment", "care.Approval.request_note",
+            "justice.DetentionEpisode.release_note", "referrals.Consent.child_views",
+            "referrals.ServiceReport.outcome"}
 
 
 def test_raw_database_holds_no_plaintext(people: Any, register: Any, jakarta: Any,  # noqa: F811
@@ -227,6 +245,11 @@ def test_raw_database_holds_no_plaintext(people: Any, register: Any, jakarta: An
     assert sorted((a.comment, a.request_note) for a in Approval.objects.filter(case=case)) == [
         ("", f"{MARK} the aunt was heard on Monday"),
         (f"{MARK} returned: the aunt's views are missing", "")]
+    assert episode.release_note == f"{MARK} released to the aunt"
+    from bridgeway.referrals.models import Consent, ServiceReport
+
+    assert Consent.objects.get(case=case).child_views == f"{MARK} wants a doctor"
+    assert ServiceReport.objects.get().outcome == f"{MARK} asthma treated"
 
 
 def test_database_lookups_on_ciphertext_are_refused(people: Any) -> None:
@@ -279,6 +302,9 @@ def test_rotation_rewraps_everything_and_old_key_can_go(
     assert counts["justice.JusticeInvolvement.reason"] == sum(
         1 for link in JusticeInvolvement.objects.all() if link.reason) >= 1
     assert (counts["care.Approval.comment"], counts["care.Approval.request_note"]) == (1, 1)
+    assert (counts["justice.DetentionEpisode.release_note"],
+            counts["referrals.Consent.child_views"],
+            counts["referrals.ServiceReport.outcome"]) == (1, 1, 1)
     assert all(ids <= {"k2"} for ids in _key_ids().values())
     sealed_after = {v.rsplit(":", 1)[1] for vs in _raw_columns().values() for v in vs if v}
     assert sealed_after == sealed_before  # data ciphertext untouched
@@ -490,3 +516,67 @@ def test_approval_and_involvement_migrations_encrypt_existing_rows_and_reverse(
         step.reverse_code(apps, editor)
     raw = _raw_columns()
     assert all(value in raw[f"{model}.{name}"] for (model, name), value in old.items())
+
+
+def test_views_outcome_and_release_note_migrations_encrypt_existing_rows_and_reverse(
+        people: Any, register: Any, jakarta: Any) -> None:  # noqa: F811
+    """Migrations referrals 0003 and justice 0006: the child's views at consent, a
+    referral's reported outcome and a release note, already stored as plaintext, are
+    encrypted in place; a re-run is harmless; reversed, they are plaintext again."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import migrations
+
+    from bridgeway.justice.models import DetentionEpisode
+    from bridgeway.justice.services import detention_open, detention_release
+    from bridgeway.referrals import services as sharing
+    from bridgeway.referrals.models import Consent, ServiceReport
+    from tests.referrals.conftest import child_consent, make_referral
+
+    case = register(date_of_birth=born_years_ago(16))
+    episode = detention_open(actor=people.caseworker, case_id=case.pk,
+                             data=episode_data(jakarta, ago(hours=5)))
+    detention_release(actor=people.caseworker, episode_id=episode.pk,
+                      released_at=iso(ago(hours=1)), note="released")
+    consent = child_consent(people.caseworker, case, people.agency_health,
+                            ["identity", "health"], child_views="views")
+    referral = make_referral(people.caseworker, case, consent, ["identity", "health"])
+    sharing.referral_accept(actor=people.health_worker, referral_id=referral.pk)
+    report = sharing.referral_report_service(
+        actor=people.health_worker, referral_id=referral.pk, service_type="check-up",
+        delivered_on=timezone.localdate(), outcome="done")
+    old = {("justice_detentionepisode", "release_note", episode.pk,
+            "justice.DetentionEpisode"): f"{MARK} released to the uncle",
+           ("referrals_consent", "child_views", consent.pk,
+            "referrals.Consent"): f"{MARK} wants to see a doctor",
+           ("referrals_servicereport", "outcome", report.pk,
+            "referrals.ServiceReport"): f"{MARK} asthma treated"}
+    with connection.cursor() as cursor:  # as the previous schema stored them
+        for (table, column, pk, _), value in old.items():
+            cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s",  # noqa: S608
+                           [value, pk])
+    editor = SimpleNamespace(connection=connection)
+    steps = []
+    for module in ("bridgeway.referrals.migrations.0003_encrypt_child_views_and_outcomes",
+                   "bridgeway.justice.migrations.0006_encrypt_release_note"):
+        operations = importlib.import_module(module).Migration.operations
+        steps += [op for op in operations if isinstance(op, migrations.RunPython)]
+    assert len(steps) == 3
+    for step in steps:
+        step.code(apps, editor)
+        step.code(apps, editor)  # a re-run after a failure is harmless
+    raw = _raw_columns()
+    for (_, column, _, model), value in old.items():
+        stored = raw[f"{model}.{column}"]
+        assert stored and all(crypto.is_token(v) for v in stored if v), column
+        assert value not in stored and not any(MARK in (v or "") for v in stored), column
+    assert [DetentionEpisode.objects.get(pk=episode.pk).release_note,
+            Consent.objects.get(pk=consent.pk).child_views,
+            ServiceReport.objects.get(pk=report.pk).outcome] == list(old.values())
+    for step in steps:
+        step.reverse_code(apps, editor)
+    raw = _raw_columns()
+    assert all(value in raw[f"{model}.{column}"]
+               for (_, column, _, model), value in old.items())

@@ -211,7 +211,7 @@ class DetentionEpisode(models.Model):
     authority = models.CharField(max_length=200, blank=True)
     admitted_at = models.DateTimeField()
     released_at = models.DateTimeField(null=True, blank=True)
-    release_note = models.CharField(max_length=500, blank=True)
+    release_note = EncryptedTextField(blank=True)  # at most 500 characters (services)
     transferred_from = models.OneToOneField("self", on_delete=models.PROTECT, null=True,
                                             blank=True, related_name="transferred_to")
     separated_from_adults = models.CharField(max_length=10, choices=Separation.choices,

@@ -23,6 +23,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bridgeway.core.crypto import EncryptedTextField
+
 
 class ConsentGiver(models.TextChoices):
     CHILD = "child", _("The child (13 and over)")
@@ -49,7 +51,8 @@ class Consent(models.Model):
     # The lowest plausible age on the day of consent; None when no age evidence exists.
     child_age = models.PositiveSmallIntegerField(null=True, blank=True)
     child_assent = models.BooleanField(null=True, blank=True)
-    child_views = models.TextField(blank=True)
+    # The child's own words (may speak of their psychosocial situation): encrypted at rest.
+    child_views = EncryptedTextField(blank=True)
     caregiver_involvement = models.TextField(blank=True)
     override_reason = models.TextField(blank=True)
 
@@ -171,7 +174,8 @@ class ServiceReport(models.Model):
                                  related_name="service_reports")
     service_type = models.CharField(max_length=200)
     delivered_on = models.DateField()
-    outcome = models.TextField()
+    # What was done and found (health or psychosocial detail): encrypted at rest.
+    outcome = EncryptedTextField()
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
     reported_at = models.DateTimeField()
