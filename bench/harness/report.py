@@ -105,6 +105,9 @@ def markdown(r: dict[str, Any], json_path: Path) -> str:
         note = f"recall@10 {idx.get('recall_at_10')}"
         if "recall_at_10_ties_at_random" in idx:
             note += f" (ties at random: {idx['recall_at_10_ties_at_random']})"
+        if "recall_at_10_up_to_namesakes" in idx:
+            note += (f" (up to namesakes: {idx['recall_at_10_up_to_namesakes']}; the budget "
+                     "is checked on the first figure)")
         if "recall_at_10_distinguishable" in idx:
             note += (f" ({idx['recall_at_10_distinguishable']} on the queries not shared by "
                      f"more than 10 children's consonants; "
