@@ -1,6 +1,16 @@
-"""Django admin for the justice app: facilities are edited here; rule sets can only be
-added (through the service, so they are validated and audited) and never changed;
-everything derived (evaluations, alerts, notifications) is read-only."""
+"""Django admin for the justice app: configuration only.
+
+Facilities are registered here (through ``facility_create``: validated, audited) and
+edited (the admin's history keeps each change); they are deactivated, never deleted — the
+delete page would list the detention episodes held there. Jurisdiction rule sets can only
+be added (through the service, validated and audited) and are never changed: each version
+stays as history.
+
+Nothing about a child is here: detention episodes, justice events, involvements,
+safeguard evaluations and alerts, notifications and seals are child records, and a system
+administrator sees configuration but no child records (the access policy). They are read
+only through ``justice.selectors`` and the justice pages and API, with the access policy
+and the audit log."""
 
 from __future__ import annotations
 
@@ -14,13 +24,53 @@ from django.http import HttpRequest
 from bridgeway.core.errors import DomainError, ValidationFailed
 from bridgeway.justice import access, models, services
 from bridgeway.justice.adapters import FIGURES
+from bridgeway.justice.inputs import is_zone
+from bridgeway.justice.validation import COUNTRY_CODES
+
+
+class FacilityForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = models.Facility
+        fields = ("name", "kind", "country", "region", "time_zone", "agency", "active")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        country = str(data.get("country") or "").upper()
+        if country not in COUNTRY_CODES:
+            self.add_error("country", "Unknown country code.")
+        data["country"] = country
+        if not is_zone(str(data.get("time_zone") or "")):
+            self.add_error("time_zone", "Unknown time zone (use a name like Asia/Jakarta).")
+        return data
 
 
 @admin.register(models.Facility)
 class FacilityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = FacilityForm
     list_display = ("name", "kind", "country", "region", "time_zone", "agency", "active")
     list_filter = ("kind", "country", "active")
     search_fields = ("name",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deactivate instead: the delete page lists the episodes held in the facility.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        data = {**form.cleaned_data, "agency": getattr(form.cleaned_data.get("agency"), "pk",
+                                                       "")}
+        try:
+            row = services.facility_create(actor=request.user, data=data)
+        except ValidationFailed as exc:
+            raise ValidationError("; ".join(f"{k}: {' '.join(v)}"
+                                            for k, v in exc.errors.items())) from exc
+        except DomainError as exc:
+            raise ValidationError(exc.message) from exc
+        if not form.cleaned_data.get("active", True):
+            models.Facility.objects.filter(pk=row.pk).update(active=False)
+        obj.pk = row.pk
 
 
 class RuleSetForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -67,26 +117,3 @@ class JurisdictionRuleSetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         except DomainError as exc:
             raise ValidationError(exc.message) from exc
         obj.pk = row.pk
-
-
-class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(models.SafeguardAlert)
-class SafeguardAlertAdmin(ReadOnly):
-    list_display = ("case", "code", "subject", "severity", "status", "since", "notified_at")
-    list_filter = ("status", "severity", "code")
-
-
-@admin.register(models.SafeguardEvaluation)
-class SafeguardEvaluationAdmin(ReadOnly):
-    list_display = ("case", "evaluated_at", "jurisdiction", "ongoing_violations",
-                    "next_due_at", "needs_attention")
