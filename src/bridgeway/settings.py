@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from bridgeway.core.env import env_bool, env_int, env_list, env_str
+from bridgeway.core.env import env_bool, env_int, env_int_in, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -240,10 +240,15 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool(
     "BEHIND_TLS_PROXY", False) else None
 
 # Bridgeway domain parameters (defaults from shared/STANDARDS.md; per jurisdiction later).
+# Range-checked at startup: a typo must not silently move every case's deadline.
+MAX_FIRST_ASSESSMENT_HOURS = 720  # 30 days
 BRIDGEWAY_FIRST_ASSESSMENT_HOURS = {
-    "high": env_int("FIRST_ASSESSMENT_HOURS_HIGH", 24),
-    "medium": env_int("FIRST_ASSESSMENT_HOURS_MEDIUM", 72),
-    "low": env_int("FIRST_ASSESSMENT_HOURS_LOW", 168),
+    "high": env_int_in("FIRST_ASSESSMENT_HOURS_HIGH", 24, minimum=1,
+                       maximum=MAX_FIRST_ASSESSMENT_HOURS),
+    "medium": env_int_in("FIRST_ASSESSMENT_HOURS_MEDIUM", 72, minimum=1,
+                         maximum=MAX_FIRST_ASSESSMENT_HOURS),
+    "low": env_int_in("FIRST_ASSESSMENT_HOURS_LOW", 168, minimum=1,
+                      maximum=MAX_FIRST_ASSESSMENT_HOURS),
 }
 # Multi-agency sharing (referrals app). BRIDGEWAY_SECTOR_CATEGORIES may override the sector
 # policy's defaults (access/sectors.py) in a local settings override; the rest come from env.
@@ -264,8 +269,10 @@ BRIDGEWAY_MIN_REASON_LENGTH = env_int("BRIDGEWAY_MIN_REASON_LENGTH", 20)
 BRIDGEWAY_CASE_RETENTION_YEARS = env_int("BRIDGEWAY_CASE_RETENTION_YEARS", 10)
 BRIDGEWAY_CASE_RETENTION_POLICY = env_str("BRIDGEWAY_CASE_RETENTION_POLICY", "anonymise")
 BRIDGEWAY_SEALED_ACCESS_ROLES = env_list("BRIDGEWAY_SEALED_ACCESS_ROLES", ["supervisor"])
-# Care workflow: plan reviews at least every N months; approvals waiting longer become tasks.
-BRIDGEWAY_PLAN_REVIEW_MONTHS = env_int("BRIDGEWAY_PLAN_REVIEW_MONTHS", 3)
+# Care workflow: plan reviews at least every N months (1 to 12; the standards say at least
+# every 3); approvals waiting longer become tasks.
+BRIDGEWAY_PLAN_REVIEW_MONTHS = env_int_in("BRIDGEWAY_PLAN_REVIEW_MONTHS", 3, minimum=1,
+                                          maximum=12)
 BRIDGEWAY_APPROVAL_WAIT_DAYS = env_int("BRIDGEWAY_APPROVAL_WAIT_DAYS", 7)
 BRIDGEWAY_CASE_NUMBER_PREFIX = env_str("CASE_NUMBER_PREFIX", "BW")
 BRIDGEWAY_MAX_TEXT = env_int("BRIDGEWAY_MAX_TEXT", 10_000)

@@ -44,6 +44,25 @@ def env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {value!r}") from exc
 
 
+def env_int_in(name: str, default: int, *, minimum: int, maximum: int) -> int:
+    """An integer setting that must lie in ``minimum..maximum`` (a domain parameter whose
+    wrong value would silently move every deadline). Anything else stops the server at
+    startup with ``ImproperlyConfigured`` naming the variable and the allowed range."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    allowed = f"an integer from {minimum} to {maximum}"
+    value = _raw(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be {allowed}, got {value!r}.") from None
+    if not minimum <= number <= maximum:
+        raise ImproperlyConfigured(f"{name} must be {allowed}, got {number}.")
+    return number
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = _raw(name)
     if value is None or value == "":
