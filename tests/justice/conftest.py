@@ -48,7 +48,7 @@ def arrest_and_hold(people: Any, case: Any, facility: Any, arrest: datetime) -> 
                                         "parent_notified_at": iso(arrest)})
     services.detention_open(actor=people.police_officer, case_id=case.pk,
                             data=episode_data(facility, arrest, kind="police_custody",
-                                              commitment_order_ref=""))
+                                              commitment_order_ref="POLRES/CUSTODY/031"))
 
 
 @pytest.fixture

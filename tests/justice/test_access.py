@@ -129,7 +129,7 @@ def test_involved_police_may_record_but_not_outsiders(people, justice_case, othe
                                                       jayapura):
     services.detention_open(actor=people.police_officer, case_id=justice_case.pk,
                             data=episode_data(jayapura, ago(hours=3), kind="police_custody",
-                                              commitment_order_ref=""))
+                                              commitment_order_ref="POLRES/CUSTODY/031"))
     with pytest.raises(NotFound):
         services.justice_event_record(actor=other_police, case_id=justice_case.pk,
                                       data={"kind": "arrest", "at": iso(ago(hours=4))})

@@ -148,3 +148,22 @@ def test_schema_documents_the_justice_endpoints(people, justice_api_urls):
     paths = schema["paths"]
     assert "/api/v1/justice/cases/{id}/timeline/" in paths
     assert "/api/v1/justice/episodes/{id}/transfer/" in paths
+
+
+def test_police_custody_without_commitment_order_is_refused(people, justice_case, jayapura):
+    api = client_with_token(people.police_officer)
+    before = (m.DetentionEpisode.objects.count(), AuditEntry.objects.count())
+    for ref in ("", "  ", None):
+        data = episode_data(jayapura, ago(hours=5), kind="police_custody",
+                            commitment_order_ref=ref)
+        if ref is None:
+            del data["commitment_order_ref"]
+        r = api.post(f"{BASE}/cases/{justice_case.pk}/episodes/", data, format="json")
+        assert r.status_code == 400, r.content
+        assert "custody order or record" in " ".join(r.json()["errors"]["commitment_order_ref"])
+    assert (m.DetentionEpisode.objects.count(),
+            AuditEntry.objects.filter(object_type="detention_episode").count()) == (before[0], 0)
+    r = api.post(f"{BASE}/cases/{justice_case.pk}/episodes/",
+                 episode_data(jayapura, ago(hours=5), kind="police_custody",
+                              commitment_order_ref="POLRES/CUSTODY/031"), format="json")
+    assert r.status_code == 201, r.content

@@ -86,7 +86,7 @@ def test_alert_resolves_when_the_appearance_is_recorded_late(people, justice_cas
                                         "parent_notified_at": iso(arrest)})
     services.detention_open(actor=people.police_officer, case_id=justice_case.pk,
                             data=episode_data(jayapura, arrest, kind="police_custody",
-                                              commitment_order_ref=""))
+                                              commitment_order_ref="POLRES/CUSTODY/031"))
     alert = m.SafeguardAlert.objects.get()
     assert (alert.code, alert.status) == ("appearance_overdue", "open")
     notified = m.Notification.objects.count()
@@ -141,7 +141,7 @@ def test_job_picks_up_unmet_deadlines_after_release(people, justice_case, jayapu
                                   data={"kind": "arrest", "at": iso(ago(hours=50))})
     services.detention_open(actor=people.caseworker, case_id=justice_case.pk,
                             data=episode_data(jayapura, ago(hours=50), kind="police_custody",
-                                              commitment_order_ref="",
+                                              commitment_order_ref="POLRES/CUSTODY/032",
                                               family_notified_at=None,
                                               released_at=iso(ago(hours=40))))
     evaluation = m.SafeguardEvaluation.objects.get(case=justice_case)

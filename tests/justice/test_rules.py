@@ -480,7 +480,8 @@ def test_last_resort_justification(case, overrides, expected):
 @pytest.mark.parametrize(
     ("case", "kind", "ref", "flagged"),
     [
-        ("police custody needs no order", "police_custody", "", False),
+        ("police custody without order", "police_custody", "", True),
+        ("police custody with its custody record", "police_custody", "POLRES/031", False),
         ("pretrial without order", "pretrial", "", True),
         ("pretrial with order", "pretrial", "ORD-9", False),
         ("administrative without order", "administrative", " ", True),

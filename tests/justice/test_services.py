@@ -182,18 +182,98 @@ def test_events_and_admissions_in_the_future_are_refused(people, justice_case, j
             "released_at", "future")
 
 
-def test_episode_without_commitment_order_is_refused_except_police_custody(
-        people, justice_case, jakarta, jayapura):
-    for kind in ("pretrial", "sentence", "administrative", "immigration", "security",
-                 "closed_rehabilitation"):
-        refused(lambda kind=kind: services.detention_open(
-            actor=people.caseworker, case_id=justice_case.pk,
-            data=episode_data(jakarta, ago(days=1), kind=kind, commitment_order_ref="  ")),
+EPISODE_KINDS = ("police_custody", "pretrial", "sentence", "administrative", "immigration",
+                 "security", "closed_rehabilitation")
+
+
+@pytest.mark.parametrize("kind", EPISODE_KINDS)
+def test_episode_without_commitment_order_is_refused_whatever_its_kind(
+        people, justice_case, jakarta, kind):
+    """Issue 4: "commitment order reference (no episode without one)": police custody too
+    (the custody order or record the child is held under). Blank, spaces or absent."""
+    for ref in ("", "   ", None):
+        data = episode_data(jakarta, ago(days=1), kind=kind, commitment_order_ref=ref)
+        refused(lambda data=data: services.detention_open(
+            actor=people.police_officer, case_id=justice_case.pk, data=data),
             "commitment_order_ref", "commitment order")
-    services.detention_open(actor=people.caseworker, case_id=justice_case.pk,
-                            data=episode_data(jayapura, ago(hours=3), kind="police_custody",
-                                              commitment_order_ref=""))
-    assert m.DetentionEpisode.objects.count() == 1
+    data = episode_data(jakarta, ago(days=1), kind=kind)
+    del data["commitment_order_ref"]
+    refused(lambda: services.detention_open(actor=people.police_officer,
+                                            case_id=justice_case.pk, data=data),
+            "commitment_order_ref", "commitment order")
+    assert not m.JusticeInvolvement.objects.filter(case=justice_case,
+                                                   agency=jakarta.agency).exists()
+
+
+def test_police_custody_with_its_custody_record_is_admitted(people, justice_case, jayapura):
+    episode = services.detention_open(
+        actor=people.police_officer, case_id=justice_case.pk,
+        data=episode_data(jayapura, ago(hours=3), kind="police_custody",
+                          commitment_order_ref=" POLRES/CUSTODY/031 "))
+    episode.refresh_from_db()
+    assert episode.commitment_order_ref == "POLRES/CUSTODY/031"
+    codes = {v["code"] for v in m.SafeguardEvaluation.objects.get(case=justice_case).violations}
+    assert "no_commitment_order" not in codes
+
+
+def test_correction_cannot_blank_the_commitment_order(people, justice_case, jakarta):
+    episode = services.detention_open(actor=people.caseworker, case_id=justice_case.pk,
+                                      data=episode_data(jakarta, ago(days=1)))
+    for blank in ("", "  "):
+        refused(lambda blank=blank: services.detention_correct(
+            actor=people.caseworker, episode_id=episode.pk, expected_version=episode.version,
+            changes={"commitment_order_ref": blank}, reason="typo"),
+            "commitment_order_ref", "commitment order")
+    episode.refresh_from_db()
+    assert (episode.commitment_order_ref, episode.version) == ("PN-2025-17", 1)
+
+
+def _legacy_police_custody(people: Any, case: Any, facility: Any) -> m.DetentionEpisode:
+    """An entry recorded before every episode needed an order (the service now refuses
+    it, so it is written as the old code wrote it, to stand for existing rows)."""
+    return m.DetentionEpisode.objects.create(
+        case=case, kind="police_custody", facility=facility, commitment_order_ref="",
+        admitted_at=ago(hours=10), recorded_by=people.police_officer,
+        recorded_at=ago(hours=10), last_resort_justification="no other place",
+        alternatives_considered=["release to parents"], separated_from_adults="yes")
+
+
+def test_transfer_needs_an_order_for_the_new_episode(people, justice_case, jakarta, jayapura):
+    legacy = _legacy_police_custody(people, justice_case, jayapura)
+    for given in ({}, {"commitment_order_ref": "   "}):
+        refused(lambda given=given: services.detention_transfer(
+            actor=people.police_officer, episode_id=legacy.pk,
+            data={"at": iso(ago(hours=2)), "facility": jakarta.pk, "kind": "pretrial",
+                  **given}), "commitment_order_ref", "commitment order")
+    legacy.refresh_from_db()
+    assert legacy.released_at is None
+    new = services.detention_transfer(
+        actor=people.police_officer, episode_id=legacy.pk,
+        data={"at": iso(ago(hours=2)), "facility": jakarta.pk, "kind": "pretrial",
+              "commitment_order_ref": "PN-2025-18"})
+    assert new.commitment_order_ref == "PN-2025-18"
+
+
+def test_an_old_entry_without_order_is_flagged_and_can_still_be_released(
+        people, justice_case, jayapura):
+    legacy = _legacy_police_custody(people, justice_case, jayapura)
+    services.detention_release(actor=people.police_officer, episode_id=legacy.pk,
+                               released_at=iso(ago(hours=1)))
+    legacy.refresh_from_db()
+    assert legacy.released_at is not None
+    codes = {v["code"] for v in m.SafeguardEvaluation.objects.get(case=justice_case).violations}
+    assert "no_commitment_order" in codes
+    # Correcting it is how the register is put right: the order must then be given.
+    refused(lambda: services.detention_correct(
+        actor=people.police_officer, episode_id=legacy.pk, expected_version=legacy.version,
+        changes={"separated_from_adults": "yes"}, reason="checked"),
+        "commitment_order_ref", "commitment order")
+    services.detention_correct(actor=people.police_officer, episode_id=legacy.pk,
+                               expected_version=legacy.version,
+                               changes={"commitment_order_ref": "POLRES/CUSTODY/030"},
+                               reason="custody record found")
+    codes = {v["code"] for v in m.SafeguardEvaluation.objects.get(case=justice_case).violations}
+    assert "no_commitment_order" not in codes
 
 
 def test_naive_datetimes_are_refused(people, justice_case, jakarta):

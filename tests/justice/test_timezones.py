@@ -49,7 +49,7 @@ def test_form_takes_the_facility_local_time(people, justice_case, jayapura, logi
     day = ago(days=1).date()
     response = client.post(f"/justice/cases/{justice_case.pk}/episodes/new/", {
         "kind": "police_custody", "facility": jayapura.pk, "admitted_at": f"{day}T14:00",
-        "separated_from_adults": "yes"})
+        "commitment_order_ref": "POLRES/CUSTODY/031", "separated_from_adults": "yes"})
     assert response.status_code == 302, response.content.decode()[:3000]
     stored = m.DetentionEpisode.objects.get().admitted_at
     assert stored == datetime(day.year, day.month, day.day, 5, 0, tzinfo=UTC)

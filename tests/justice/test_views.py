@@ -211,3 +211,27 @@ def test_rules_admin_creates_a_version_and_lists_history(people, login):
     assert "in force" in listing
     assert "MACR 12 is below the recommended minimum" not in listing  # shown per case
     assert m.JurisdictionRuleSet.objects.count() == 2
+
+
+def test_police_custody_without_custody_record_is_refused_on_the_form(
+        people, justice_case, jayapura, login):
+    client = login(people.police_officer)
+    for ref in ("", "   "):
+        response = client.post(f"/justice/cases/{justice_case.pk}/episodes/new/", {
+            "kind": "police_custody", "facility": jayapura.pk,
+            "admitted_at": ago(hours=3).strftime("%Y-%m-%dT%H:%M"),
+            "commitment_order_ref": ref, "separated_from_adults": "yes",
+            "last_resort_justification": "no parent reachable at night"})
+        assert response.status_code == 400
+        body = response.content.decode()
+        field = re.search(r'<div class="field k-text invalid"><label '
+                          r'for="f-commitment_order_ref">.*?</div>', body, re.S)
+        assert field and "custody order or record" in field.group(0)
+        assert "no parent reachable at night" in body
+    assert not m.DetentionEpisode.objects.exists()
+    response = client.post(f"/justice/cases/{justice_case.pk}/episodes/new/", {
+        "kind": "police_custody", "facility": jayapura.pk,
+        "admitted_at": ago(hours=3).strftime("%Y-%m-%dT%H:%M"),
+        "commitment_order_ref": "POLRES/CUSTODY/031", "separated_from_adults": "yes"})
+    assert response.status_code == 302
+    assert m.DetentionEpisode.objects.get().commitment_order_ref == "POLRES/CUSTODY/031"

@@ -79,7 +79,9 @@ class EpisodeConditionsIn(StrictSerializer):
     """What the register records about any stay, whether it opens by admission or transfer
     (Havana Rules 20-22)."""
 
-    commitment_order_ref = optional(StrictString, help_text="Required except police custody.")
+    commitment_order_ref = optional(
+        StrictString, help_text="Required for every episode, police custody included (the "
+        "custody order or record); a transfer carries it over unless given.")
     reason = optional(StrictString)
     authority = optional(StrictString)
     separated_from_adults = optional(EnumString, choices=m.Separation.values)

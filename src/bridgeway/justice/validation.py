@@ -130,7 +130,9 @@ def _separation(value: Any) -> Any:
 
 def validate_episode(data: Any, *, now: datetime) -> dict[str, Any]:
     """Clean values of a ``DetentionEpisode``; ``facility`` stays an id (checked by the
-    service). No commitment order: refused, except for police custody (Havana Rule 20)."""
+    service). No commitment order reference: refused, whatever the kind of deprivation of
+    liberty (Havana Rule 20; issue 4: "no episode without one"); for police custody it is
+    the reference of the custody order or record under which the child is held."""
     errors: Errors = {}
     d = _mapping(data, errors)
     kind = to_choice(d.get("kind"), EpisodeKind, field="kind", errors=errors)
@@ -170,10 +172,11 @@ def validate_episode(data: Any, *, now: datetime) -> dict[str, Any]:
     admitted, released = values["admitted_at"], values["released_at"]
     if admitted is not None and released is not None and released < admitted:
         add(errors, "released_at", "Release cannot be before admission.")
-    if kind and kind != EpisodeKind.POLICE_CUSTODY and not values["commitment_order_ref"]:
+    if "commitment_order_ref" not in errors and not values["commitment_order_ref"]:
         add(errors, "commitment_order_ref",
-            "No child is received without a valid commitment order: give its reference "
-            "(only police custody has none).")
+            "No child is deprived of liberty without a valid commitment order: give its "
+            "reference (for police custody, the custody order or record the child is "
+            "held under).")
     if errors:
         raise ValidationFailed(errors)
     return values

@@ -305,7 +305,8 @@ def _episode_spec(facilities: list[m.Facility]) -> list[Field]:
         Field("facility", _("Facility"), "select", _facility_choices(facilities),
               help=_("Times below are on this facility's clock.")),
         Field("commitment_order_ref", _("Commitment order reference"),
-              help=_("Required, except for police custody (Havana Rule 20).")),
+              help=_("Required for every kind, police custody included: the custody "
+                     "order or record the child is held under (Havana Rule 20).")),
         Field("reason", _("Reason"), "textarea"),
         Field("authority", _("Authority that ordered it")),
         Field("admitted_at", _("Admitted at"), "datetime"),

@@ -465,11 +465,13 @@ def last_resort(ctx: Context) -> Found:
 )
 def commitment_order(ctx: Context) -> Found:
     """No child is received in a detention facility without a valid
-    commitment order: every episode other than police custody records the
-    order's reference. Violation for the whole episode.
+    commitment order: every episode, of any kind, records the order's
+    reference (for police custody, the custody order or record the child is
+    held under). The register refuses new episodes without one; this flags
+    entries recorded before that, for the whole episode.
     """
     for ep in _child_episodes(ctx):
-        if ep.kind is not EpisodeKind.POLICE_CUSTODY and not ep.commitment_order_ref.strip():
+        if not ep.commitment_order_ref.strip():
             yield Breach(
                 subject=ep.subject,
                 since=ep.admitted_at,
