@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from bridgeway.core.crypto import EncryptedTextField
+from bridgeway.core.crypto import EncryptedJSONField, EncryptedTextField
 from bridgeway.justice.rules import EpisodeKind, EventKind
 
 # --------------------------------------------------------------------- rules
@@ -223,7 +223,8 @@ class DetentionEpisode(models.Model):
     health_problems = EncryptedTextField(blank=True)
     legal_counsel_access_at = models.DateTimeField(null=True, blank=True)
     last_resort_justification = EncryptedTextField(blank=True)
-    alternatives_considered = models.JSONField(default=list, blank=True)
+    # The rest of the last-resort justification (a list of texts), one encrypted JSON token.
+    alternatives_considered = EncryptedJSONField(default=list, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
     recording_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT,

@@ -53,11 +53,14 @@ class Consent(models.Model):
     child_assent = models.BooleanField(null=True, blank=True)
     # The child's own words (may speak of their psychosocial situation): encrypted at rest.
     child_views = EncryptedTextField(blank=True)
-    caregiver_involvement = models.TextField(blank=True)
-    override_reason = models.TextField(blank=True)
+    # The free text of a consent speaks of the child and their family (how the caregiver
+    # was involved, why a supervisor decided in the child's best interests, what the
+    # sharing is for, why it was withdrawn): encrypted at rest like the child's views.
+    caregiver_involvement = EncryptedTextField(blank=True)
+    override_reason = EncryptedTextField(blank=True)
 
     categories = models.JSONField(default=list)  # access.policy.Category values
-    purpose = models.TextField()
+    purpose = EncryptedTextField()
     receiving_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT,
                                          null=True, blank=True, related_name="+")
     receiving_service = models.CharField(max_length=200, blank=True)
@@ -69,7 +72,7 @@ class Consent(models.Model):
     recorded_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_on = models.DateField(null=True, blank=True)  # the day the person withdrew
-    withdrawn_reason = models.TextField(blank=True)
+    withdrawn_reason = EncryptedTextField(blank=True)
     withdrawn_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                               on_delete=models.PROTECT, related_name="+")
     # "Withdrawal is reviewed in the child's best interests" (STANDARDS.md): a supervisor
@@ -78,7 +81,7 @@ class Consent(models.Model):
     withdrawal_reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                                blank=True, on_delete=models.PROTECT,
                                                related_name="+")
-    withdrawal_review_note = models.TextField(blank=True)
+    withdrawal_review_note = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
@@ -127,7 +130,8 @@ class Referral(models.Model):
     service_name = models.CharField(max_length=200, blank=True)
     plan_action_id = models.CharField(max_length=64, blank=True)  # a plan service line
     categories = models.JSONField(default=list)
-    purpose = models.TextField()
+    # Free text about the child (why referred, why declined, why ended): encrypted at rest.
+    purpose = EncryptedTextField()
     status = models.CharField(max_length=10, choices=ReferralStatus.choices,
                               default=ReferralStatus.PENDING)
     created_at = models.DateTimeField()
@@ -136,14 +140,14 @@ class Referral(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
     responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
-    decline_reason = models.TextField(blank=True)
+    decline_reason = EncryptedTextField(blank=True)
     assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL,
                                     related_name="received_referrals")
     ended_at = models.DateTimeField(null=True, blank=True)  # withdrawn, expired or closed
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="+")
-    end_note = models.TextField(blank=True)
+    end_note = EncryptedTextField(blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -204,7 +208,8 @@ class Transfer(models.Model):
                                     related_name="+")
     to_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT,
                                   related_name="incoming_transfers")
-    reason = models.TextField()
+    # Why the case moves, and the receiving supervisor's note: encrypted at rest.
+    reason = EncryptedTextField()
     status = models.CharField(max_length=10, choices=TransferStatus.choices,
                               default=TransferStatus.PROPOSED)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
@@ -213,7 +218,7 @@ class Transfer(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decision_note = EncryptedTextField(blank=True)
     # Read access the former owner keeps after acceptance (its supervisors and the
     # caseworker assigned at that moment), only when the transfer says so.
     retain_access = models.BooleanField(default=False)
@@ -263,7 +268,9 @@ class BreakGlass(models.Model):
     agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
     owning_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT,
                                       related_name="+")
-    reason = models.TextField()
+    # The emergency, in the user's words, and the reviewer's note: encrypted at rest (the
+    # reason is also the audit entry's reason, which auditors read: ``audit``).
+    reason = EncryptedTextField()
     categories = models.JSONField(default=list)  # what the grant gave, for the review
     started_at = models.DateTimeField()
     expires_at = models.DateTimeField()
@@ -271,7 +278,7 @@ class BreakGlass(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
-    review_note = models.TextField(blank=True)
+    review_note = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -339,9 +346,10 @@ class CorrectionRequest(models.Model):
     representative_name = models.CharField(max_length=300, blank=True)
     representative_relationship = models.CharField(max_length=20, blank=True)
     category = models.CharField(max_length=30)  # access.policy.Category
-    item = models.CharField(max_length=200)  # which part of the record, in their words
-    statement = models.TextField()  # what they say is wrong
-    requested_change = models.TextField()
+    # What the child or guardian say, in their words, and the decision: encrypted at rest.
+    item = EncryptedTextField()  # which part of the record; at most 200 characters
+    statement = EncryptedTextField()  # what they say is wrong
+    requested_change = EncryptedTextField()
     received_on = models.DateField()
     status = models.CharField(max_length=10, choices=CorrectionStatus.choices,
                               default=CorrectionStatus.OPEN)
@@ -351,7 +359,7 @@ class CorrectionRequest(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
+    decision_reason = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
