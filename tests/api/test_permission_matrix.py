@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from bridgeway.accounts.models import User
 from bridgeway.cases.models import Case
 from bridgeway.cases.services import case_decide_closure, case_request_closure
 from tests.api.conftest import client_with_token
@@ -86,7 +87,11 @@ def _prepare(endpoint: str, case: Case, people: Any, kind: str) -> Case:
     """Put the case in the state the endpoint acts on (through services)."""
     supervisor = getattr(people, SUPERVISOR_SIDE[kind])
     if endpoint in ("decision", "reopen"):
-        case_request_closure(actor=supervisor, case_id=case.pk, reason="goals_met")
+        # Requested by a second supervisor of the agency: nobody decides on their own
+        # closure request (four eyes, tested in tests/care/test_four_eyes.py).
+        second = User.objects.create_user(username=f"second_{supervisor.username}",
+                                          agency=supervisor.agency, role="supervisor")
+        case_request_closure(actor=second, case_id=case.pk, reason="goals_met")
     if endpoint == "reopen":
         case_decide_closure(actor=supervisor, case_id=case.pk, approve=True)
     return Case.objects.select_related("child").get(pk=case.pk)

@@ -10,9 +10,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from bridgeway.accounts.models import User
 from bridgeway.audit.models import AuditEntry
 from bridgeway.audit.services import audit_record, audit_verify
 from bridgeway.cases.models import Case
+from bridgeway.cases.services import case_decide_closure
 from bridgeway.web import fields
 from tests.web.test_register import form as register_form
 
@@ -80,10 +82,22 @@ def test_every_page_that_touches_child_data_is_audited(people, register, login):
          ("assign", case.pk))
     step(rec, client.post(url("case_closure_request"), {"reason": "moved"}), 302, sup,
          ("close_request", case.pk))
+    # Four eyes: a supervisor's own closure request is decided by another supervisor; the
+    # refusal is audited.
+    step(rec, client.post(url("case_closure_decide"), {"decision": "approve"}), 403, sup,
+         ("refused", case.pk))
+    second = User.objects.create_user(username="second_supervisor", agency=people.agency_a,
+                                      role="supervisor", password="pw-second_supervisor")
+    case_decide_closure(actor=second, case_id=case.pk, approve=False, comment="Not yet")
+    worker, caseworker = Client(), people.caseworker
+    worker.force_login(caseworker)
+    rec.new()  # the other supervisor's decision and the caseworker's login
+    step(rec, worker.post(url("case_closure_request"), {"reason": "moved"}), 302, caseworker,
+         ("close_request", case.pk))
     step(rec, client.post(url("case_closure_decide"), {"decision": "return",
                                                        "comment": "Not yet"}),
          302, sup, ("close_reject", case.pk))
-    step(rec, client.post(url("case_closure_request"), {"reason": "moved"}), 302, sup,
+    step(rec, worker.post(url("case_closure_request"), {"reason": "moved"}), 302, caseworker,
          ("close_request", case.pk))
     step(rec, client.post(url("case_closure_decide"), {"decision": "approve"}), 302, sup,
          ("close_approve", case.pk))

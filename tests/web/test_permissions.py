@@ -14,7 +14,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from bridgeway.accounts.models import User
 from bridgeway.cases.models import Case, CaseNote
+from bridgeway.cases.services import case_decide_closure, case_request_closure
 from bridgeway.web import fields
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +91,15 @@ def test_record_pages(people, cases, login, persona, position):
     check(client.post(url("case_assign"), {"user_id": colleague.pk}), "assign", 302, "assign")
     check(client.post(url("case_closure_request"), {"reason": "moved"}), "request_closure",
           302, "closure request")
+    if "approve_closure" in perms:
+        # Four eyes: not on one's own request (tests/care/test_four_eyes.py). Another
+        # supervisor returns it and the assigned caseworker asks again.
+        own = client.post(url("case_closure_decide"), {"decision": "approve"})
+        assert own.status_code == 403, f"{persona} {position} own closure request"
+        second = User.objects.create_user(username=f"second_{persona}", role="supervisor",
+                                          agency=case.owning_agency)
+        case_decide_closure(actor=second, case_id=case.pk, approve=False, comment="Not yet.")
+        case_request_closure(actor=colleague, case_id=case.pk, reason="moved")
     check(client.post(url("case_closure_decide"), {"decision": "approve"}), "approve_closure",
           302, "closure decision")
     check(client.post(url("case_reopen"), {"reason": "New concern"}), "reopen", 302, "reopen")

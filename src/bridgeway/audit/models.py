@@ -29,6 +29,9 @@ class Action(models.TextChoices):
     CLOSE_REJECT = "close_reject"
     REOPEN = "reopen"
     CONFLICT = "conflict"
+    # A write refused by a business rule worth an auditor's eye (a supervisor deciding on
+    # their own request: four eyes); ``detail`` names the attempted action and the rule.
+    REFUSED = "refused"
     BREAK_GLASS = "break_glass"
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"

@@ -100,6 +100,8 @@ CLOSURE_REASONS = {"goals_achieved": ClosureReason.GOALS_MET,
                    "moved_no_contact": ClosureReason.MOVED,
                    "declined": ClosureReason.DECLINED,
                    "died": ClosureReason.DECEASED}
+OWN_RECORD = ("You wrote or submitted this record, or sent it for approval: another "
+              "supervisor approves or returns it.")
 MAX_SHORT, MAX_LONG = 200, 5000
 _INSTANCE_ID = re.compile(
     r"uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -383,7 +385,8 @@ def closure_from_record(record: FormRecord) -> tuple[str, str]:
 def approval_decide(*, actor: Any, record_id: int, approve: bool, comment: Any = "",
                     expected_version: int | None = None) -> Approval:
     """A supervisor approves a decision record or returns it with a comment. Nobody decides
-    on a record they wrote or sent for approval; approval needs the child's views."""
+    on a record they wrote or sent for approval (four eyes: the refusal is audited and
+    changes nothing else); approval needs the child's views."""
     errors: Errors = {}
     comment = clean_text(comment, field="comment", max_length=MAX_LONG, errors=errors)
     if not approve and not comment and not errors:
@@ -400,46 +403,60 @@ def approval_decide(*, actor: Any, record_id: int, approve: bool, comment: Any =
         if expected_version is not None and record.version != expected_version:
             raise Conflict("This record was changed since you opened it.",
                            current_version=record.version)
-        if actor.pk in {record.submitted_by_id, record.updated_by_id, approval.requested_by_id}:
-            raise NotAllowed("You wrote or submitted this record: another supervisor "
-                             "approves or returns it.")
-        closure: tuple[str, str] | None = None
-        if approve:
-            problems = child_views_problems(record)
-            if problems:
-                raise ValidationFailed(problems)
-            if care.purpose == Purpose.CLOSURE:
-                closure = closure_from_record(record)
-        now = timezone.now()
-        FormRecord.objects.filter(pk=record.pk).update(
-            status=RecordStatus.APPROVED if approve else RecordStatus.RETURNED,
-            version=F("version") + 1, updated_at=now)
-        record.refresh_from_db(fields=["status", "version", "updated_at"])
-        care.synced_version = record.version
-        care.save(update_fields=["synced_version"])
-        approval.decision = Decision.APPROVED if approve else Decision.RETURNED
-        approval.decided_by, approval.decided_at, approval.comment = actor, now, comment
-        approval.record_version = record.version - 1
-        approval.save(update_fields=["decision", "decided_by", "decided_at", "comment",
-                                     "record_version"])
-        # The comment stays on the approval (its own row), not in the timeline.
-        params = {"record_id": record.pk, "purpose": care.purpose, "approval_id": approval.pk}
-        case_event(case=case, actor=actor,
-                   kind="approval_approved" if approve else "approval_returned",
-                   params=params)
-        audit_record(actor=actor, action=Action.STATUS, object_type="form_record",
+        own = actor.pk in {record.submitted_by_id, record.updated_by_id,
+                           approval.requested_by_id}
+        if not own:
+            return _approval_write(actor=actor, record=record, care=care, case=case,
+                                   approval=approval, approve=approve, comment=comment)
+        # The entry commits with nothing else written; the refusal is raised after it.
+        audit_record(actor=actor, action=Action.REFUSED, object_type="form_record",
                      object_id=record.pk, child_id=case.child_id, case_id=case.pk,
-                     detail={"decision": approval.decision, "purpose": care.purpose,
+                     detail={"attempted": "approve" if approve else "return",
+                             "rule": "four_eyes", "purpose": care.purpose,
                              "approval_id": approval.pk})
-        if closure is not None:
-            # The approved closure form closes the case (the form says so to whoever
-            # fills it); the case's own services write its events and audit entry.
-            reason, note = closure
-            case = case_close_on_approved_record(
-                actor=actor, case_id=case.pk, reason=reason, note=note,
-                requested_by=approval.requested_by, record_id=record.pk)
-        case_derive_tasks(case)
-        return approval
+    raise NotAllowed(OWN_RECORD)
+
+
+def _approval_write(*, actor: Any, record: FormRecord, care: CareRecord, case: Case,
+                    approval: Approval, approve: bool, comment: str) -> Approval:
+    """The decision itself, inside ``approval_decide``'s transaction with the rows locked."""
+    closure: tuple[str, str] | None = None
+    if approve:
+        problems = child_views_problems(record)
+        if problems:
+            raise ValidationFailed(problems)
+        if care.purpose == Purpose.CLOSURE:
+            closure = closure_from_record(record)
+    now = timezone.now()
+    FormRecord.objects.filter(pk=record.pk).update(
+        status=RecordStatus.APPROVED if approve else RecordStatus.RETURNED,
+        version=F("version") + 1, updated_at=now)
+    record.refresh_from_db(fields=["status", "version", "updated_at"])
+    care.synced_version = record.version
+    care.save(update_fields=["synced_version"])
+    approval.decision = Decision.APPROVED if approve else Decision.RETURNED
+    approval.decided_by, approval.decided_at, approval.comment = actor, now, comment
+    approval.record_version = record.version - 1
+    approval.save(update_fields=["decision", "decided_by", "decided_at", "comment",
+                                 "record_version"])
+    # The comment stays on the approval (its own row), not in the timeline.
+    params = {"record_id": record.pk, "purpose": care.purpose, "approval_id": approval.pk}
+    case_event(case=case, actor=actor,
+               kind="approval_approved" if approve else "approval_returned",
+               params=params)
+    audit_record(actor=actor, action=Action.STATUS, object_type="form_record",
+                 object_id=record.pk, child_id=case.child_id, case_id=case.pk,
+                 detail={"decision": approval.decision, "purpose": care.purpose,
+                         "approval_id": approval.pk})
+    if closure is not None:
+        # The approved closure form closes the case (the form says so to whoever
+        # fills it); the case's own services write its events and audit entry.
+        reason, note = closure
+        case = case_close_on_approved_record(
+            actor=actor, case_id=case.pk, reason=reason, note=note,
+            requested_by=approval.requested_by, record_id=record.pk)
+    case_derive_tasks(case)
+    return approval
 
 
 # --------------------------------------------------------------------------

@@ -315,8 +315,13 @@ def case_request_closure(*, actor: Any, case_id: int, reason: Any, note: Any = "
         return case
 
 
+OWN_CLOSURE_REQUEST = ("You requested this closure: another supervisor approves or "
+                       "returns it.")
+
+
 def case_decide_closure(*, actor: Any, case_id: int, approve: bool, comment: Any = "") -> Case:
-    """A supervisor approves (the case closes) or returns the request (back to follow-up)."""
+    """A supervisor approves (the case closes) or returns the request (back to follow-up).
+    Never their own request (four eyes): that refusal is audited and changes nothing else."""
     comment = clean_text(comment, field="comment", max_length=5000)
     if not approve and not comment:
         raise ValidationFailed.single("comment", "Say why the closure is returned.")
@@ -324,21 +329,34 @@ def case_decide_closure(*, actor: Any, case_id: int, approve: bool, comment: Any
         case = _locked(actor, case_id, Perm.APPROVE_CLOSURE)
         if case.status != Status.CLOSURE_REQUESTED:
             raise DomainError("There is no closure request to decide.")
-        now = timezone.now()
-        if approve:
-            case.status, case.closed_at, case.closure_approved_by = Status.CLOSED, now, actor
-        else:
-            case.status = Status.FOLLOW_UP
-            case.closure_requested_at = None
-        case.version += 1
-        case.save()
-        kind = "closure_approved" if approve else "closure_returned"
-        case_event(case=case, actor=actor, kind=kind, comment=comment)
-        audit_record(actor=actor, action=Action.CLOSE_APPROVE if approve
-                     else Action.CLOSE_REJECT, object_type="case", object_id=case.case_number,
-                     child_id=case.child_id, case_id=case.pk)
-        case_derive_tasks(case)
-        return case
+        if case.closure_requested_by_id != actor.pk:
+            return _closure_decision_write(actor=actor, case=case, approve=approve,
+                                           comment=comment)
+        # The entry commits with nothing else written; the refusal is raised after it.
+        audit_record(actor=actor, action=Action.REFUSED, object_type="case",
+                     object_id=case.case_number, child_id=case.child_id, case_id=case.pk,
+                     detail={"attempted": Action.CLOSE_APPROVE if approve
+                             else Action.CLOSE_REJECT, "rule": "four_eyes"})
+    raise NotAllowed(OWN_CLOSURE_REQUEST)
+
+
+def _closure_decision_write(*, actor: Any, case: Case, approve: bool, comment: str) -> Case:
+    """The decision itself, inside ``case_decide_closure``'s transaction, the case locked."""
+    now = timezone.now()
+    if approve:
+        case.status, case.closed_at, case.closure_approved_by = Status.CLOSED, now, actor
+    else:
+        case.status = Status.FOLLOW_UP
+        case.closure_requested_at = None
+    case.version += 1
+    case.save()
+    kind = "closure_approved" if approve else "closure_returned"
+    case_event(case=case, actor=actor, kind=kind, comment=comment)
+    audit_record(actor=actor, action=Action.CLOSE_APPROVE if approve
+                 else Action.CLOSE_REJECT, object_type="case", object_id=case.case_number,
+                 child_id=case.child_id, case_id=case.pk)
+    case_derive_tasks(case)
+    return case
 
 
 def case_close_on_approved_record(*, actor: Any, case_id: int, reason: Any, note: Any = "",
