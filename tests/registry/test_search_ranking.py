@@ -293,6 +293,27 @@ def test_an_arabic_script_query_weighs_latin_and_arabic_registrations_alike(peop
 
 
 @pytest.mark.django_db
+def test_the_latin_spelling_of_a_name_in_another_script_scores_as_a_latin_registration(
+        people, register):
+    """A child registered in Arabic script with its Latin spelling holds the joined pair of
+    the Latin words across name parts ("karim" + "al-najjar"), as a child registered in
+    Latin letters does: the exact Latin query scores both alike, and above a child who
+    shares only the given name and the article."""
+    latin = register(names=[_name("given", "Karim"), _name("family", "al-Najjar")],
+                     aliases=[])
+    arabic = register(names=[_name("given", "كريم", "Karim"),
+                             _name("family", "النجار", "al-Najjar")], aliases=[])
+    other = register(names=[_name("given", "Karim"), _name("family", "al-Hamwi")], aliases=[])
+    ranked = {m.child_id: m.score for m in rank_children("Karim al-Najjar", limit=5)}
+    assert ranked[arabic.child_id] == ranked[latin.child_id] > ranked[other.child_id]
+    from bridgeway.registry.models import NameKey
+
+    held = set(NameKey.objects.filter(child_id=arabic.child_id, kind="latin")
+               .values_list("key", flat=True))
+    assert {"karimal", "alnajjar"} <= held
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("keys_per_child", [0, 10**6])
 def test_both_ways_of_reading_holdings_rank_alike(people, register, monkeypatch,
                                                    keys_per_child):
@@ -310,3 +331,34 @@ def test_both_ways_of_reading_holdings_rank_alike(people, register, monkeypatch,
     for q in queries:
         full = selectors._complete([m.child_id for m in expected[q]], selectors.query_keys(q))
         assert full == expected[q], q
+
+
+@pytest.mark.django_db
+def test_the_migration_adds_the_missing_latin_pairs_once(people, register):
+    """Migration 0006 gives children registered before the change the keys they lacked,
+    keeps the vocabulary's counts exact, and adds nothing on a second run."""
+    import importlib
+
+    from django.apps import apps
+
+    from bridgeway.registry.models import NameKey, NameTerm
+
+    migration = importlib.import_module(
+        "bridgeway.registry.migrations.0006_latin_pairs_for_names_in_other_scripts")
+    arabic = register(names=[_name("given", "كريم", "Karim"),
+                             _name("family", "النجار", "al-Najjar")], aliases=[])
+    latin = register(names=[_name("given", "Karim"), _name("family", "al-Najjar")],
+                     aliases=[])
+    before = set(NameKey.objects.filter(child_id=arabic.child_id)
+                 .values_list("kind", "key"))
+    # As the index was before the change: no Latin pair across the name parts.
+    NameKey.objects.filter(child_id=arabic.child_id, kind="latin", key="karimal").delete()
+    assert NameTerm.objects.get(kind="latin", key="karimal").df == 1
+    migration.add_latin_pairs(apps, None)
+    after = set(NameKey.objects.filter(child_id=arabic.child_id).values_list("kind", "key"))
+    assert after == before
+    assert NameTerm.objects.get(kind="latin", key="karimal").df == 2
+    migration.add_latin_pairs(apps, None)
+    assert NameKey.objects.filter(child_id=arabic.child_id).count() == len(before)
+    assert NameTerm.objects.get(kind="latin", key="karimal").df == 2
+    assert NameKey.objects.filter(child_id=latin.child_id, key="karimal").exists()

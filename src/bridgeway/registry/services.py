@@ -41,8 +41,14 @@ def compute_name_keys(name_values: list[tuple[str, str]],
     for value, latin in name_values:
         for k in names.search_keys(value) | (names.search_keys(latin) if latin else set()):
             keys.setdefault(k, False)
-    for k in names.search_keys(" ".join(v for v, _ in name_values)):
-        keys.setdefault(k, False)
+    # The whole name as written and as spelled in Latin letters: the pairs of neighbouring
+    # words across name parts ("Yahya" + "Eesa" -> "yahyaeesa") come from both, so a child
+    # registered in Thaana or Arabic script is found by the Latin spelling of its full
+    # name as firmly as one registered in Latin letters.
+    for whole in {" ".join(v for v, _ in name_values),
+                  " ".join(latin or v for v, latin in name_values)}:
+        for k in names.search_keys(whole):
+            keys.setdefault(k, False)
     for value, latin in alias_values:
         for k in names.search_keys(value) | (names.search_keys(latin) if latin else set()):
             keys.setdefault(k, True)
