@@ -4,13 +4,19 @@ validation, write, case event and audit entry in one transaction.
 How filled forms enter the workflow: every save of a ``forms.FormRecord`` — from the web
 form, the API or an ODK client — calls ``care_record_sync`` in the same transaction
 (``care.signals``). It is idempotent on the record's version and never refuses a record
-(refusing there would lose what a device collected offline); instead it applies what the
-answers mean:
+collected offline (that would lose what a device collected); it refuses only what a person
+is entering now on the web or through the API, with the reasons (a plan review that cannot
+count). Otherwise it applies what the answers mean:
 
 * the initial assessment marks the case's first assessment as done and, like a later
   follow-up visit, sets the case's risk level (through ``cases.services.case_update``:
   audited, with its event);
 * a reintegration plan's goals and actions become ``PlanGoal`` / ``PlanAction`` rows;
+* a plan review form counts as a review of the plan in force (``PlanReview``): the next
+  review falls due later and the overdue review task goes. Where it cannot count (no plan
+  in force, answers a review refuses) a record entered on the web or through the API is
+  refused with the reasons, nothing saved; one collected offline (ODK) is kept and a case
+  event says why it did not count;
 * a plan, a best-interests determination or a closure form asks for a supervisor's
   approval — except a plan written before the child's individual psychosocial assessment
   exists (the Bali conclusions make that assessment the first step of reintegration): it
@@ -102,6 +108,14 @@ CLOSURE_REASONS = {"goals_achieved": ClosureReason.GOALS_MET,
                    "died": ClosureReason.DECEASED}
 OWN_RECORD = ("You wrote or submitted this record, or sent it for approval: another "
               "supervisor approves or returns it.")
+NO_PLAN_TO_REVIEW = "There is no approved reintegration plan to review yet."
+# A plan review form (purpose "plan_review") answers with the review's field names, or
+# these aliases: reviewed_on, summary, child_views, child_views_weight, plan_change_needed
+# (yes/no), next_review_on.
+REVIEW_FIELDS = ("reviewed_on", "summary", "child_views", "child_views_weight",
+                 "plan_change_needed", "next_review_on")
+REVIEW_FORM_ALIASES = {"reviewed_on": ("review_date",), "summary": ("review_summary",),
+                       "next_review_on": ("next_review_date",)}
 MAX_SHORT, MAX_LONG = 200, 5000
 _INSTANCE_ID = re.compile(
     r"uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -141,6 +155,8 @@ def care_record_sync(*, record: FormRecord) -> CareRecord | None:
             _apply_risk(care, record, actor)
         if purpose == Purpose.REINTEGRATION_PLAN:
             changed = _materialize_plan(record, actor, now) or changed
+        if purpose == Purpose.PLAN_REVIEW:
+            _apply_plan_review(care, record, actor)
         if purpose in DECISION_PURPOSES and record.status == RecordStatus.SUBMITTED:
             changed = _open_approval(care, record, actor, now, strict=False) is not None \
                 or changed
@@ -601,6 +617,54 @@ def service_record(*, actor: Any, case_id: int, data: Any) -> ServiceDelivered:
 # Plan reviews
 
 
+def _review_values(data: Mapping[str, Any], plan: Any, errors: Errors) -> dict[str, Any]:
+    """A plan review's fields from ``data`` (the API's body or a plan review form's
+    answers), checked against the plan in force (``plan``, may be None); problems go to
+    ``errors`` by field."""
+    reviewed_on = to_date(data.get("reviewed_on"), field="reviewed_on", errors=errors,
+                          required=True)
+    summary = clean_text(data.get("summary"), field="summary", required=True,
+                         max_length=MAX_LONG, errors=errors)
+    views = clean_text(data.get("child_views"), field="child_views", required=True,
+                       max_length=MAX_LONG, errors=errors)
+    weight = clean_text(data.get("child_views_weight"), field="child_views_weight",
+                        required=True, max_length=MAX_LONG, errors=errors)
+    change = to_bool(data.get("plan_change_needed"), field="plan_change_needed",
+                     errors=errors)
+    next_on = to_date(data.get("next_review_on"), field="next_review_on", errors=errors,
+                      allow_future=True)
+    months = deadlines.review_months()
+    if reviewed_on and next_on:
+        latest = deadlines.add_months(reviewed_on, months)
+        if next_on <= reviewed_on:
+            add(errors, "next_review_on", "The next review comes after this one.")
+        elif next_on > latest:
+            add(errors, "next_review_on", f"Plans are reviewed at least every {months} "
+                f"months: the next review is due by {latest.isoformat()}.")
+    if plan is not None and reviewed_on and reviewed_on < plan.approved_on:
+        add(errors, "reviewed_on", "The plan in force was approved on "
+            f"{plan.approved_on.isoformat()}; its review cannot be earlier.")
+    return {"reviewed_on": reviewed_on, "summary": summary, "child_views": views,
+            "child_views_weight": weight, "plan_change_needed": change,
+            "next_review_on": next_on}
+
+
+def _review_recorded(*, actor: Any, case: Case, review: PlanReview, plan: Any,
+                     record_id: int | None = None, updated: bool = False) -> None:
+    """The review's case event and audit entry, then the case's tasks again (the overdue
+    review task goes once the next review is due later)."""
+    due = next_review_due(case.pk)
+    params = {"review_id": review.pk, "plan_record_id": plan.record.pk,
+              "next_due": due.isoformat() if due else None}
+    if record_id is not None:
+        params["record_id"] = record_id
+    case_event(case=case, actor=actor, kind="plan_reviewed", params=params)
+    audit_record(actor=actor, action=Action.UPDATE if updated else Action.CREATE,
+                 object_type="plan_review", object_id=review.pk, child_id=case.child_id,
+                 case_id=case.pk, detail=params)
+    case_derive_tasks(case)
+
+
 def plan_review_record(*, actor: Any, case_id: int, data: Any) -> PlanReview:
     """Record a review of the plan in force, with the child's views. It sets when the next
     review is due: the regular interval from this review, or sooner if asked."""
@@ -609,48 +673,73 @@ def plan_review_record(*, actor: Any, case_id: int, data: Any) -> PlanReview:
     with transaction.atomic():
         case = policy.case_for(actor, pk=case_id, perm=Perm.EDIT)
         errors: Errors = {}
-        reviewed_on = to_date(data.get("reviewed_on"), field="reviewed_on", errors=errors,
-                              required=True)
-        summary = clean_text(data.get("summary"), field="summary", required=True,
-                             max_length=MAX_LONG, errors=errors)
-        views = clean_text(data.get("child_views"), field="child_views", required=True,
-                           max_length=MAX_LONG, errors=errors)
-        weight = clean_text(data.get("child_views_weight"), field="child_views_weight",
-                            required=True, max_length=MAX_LONG, errors=errors)
-        change = to_bool(data.get("plan_change_needed"), field="plan_change_needed",
-                         errors=errors)
-        next_on = to_date(data.get("next_review_on"), field="next_review_on", errors=errors,
-                          allow_future=True)
-        months = deadlines.review_months()
-        if reviewed_on and next_on:
-            latest = deadlines.add_months(reviewed_on, months)
-            if next_on <= reviewed_on:
-                add(errors, "next_review_on", "The next review comes after this one.")
-            elif next_on > latest:
-                add(errors, "next_review_on", f"Plans are reviewed at least every {months} "
-                    f"months: the next review is due by {latest.isoformat()}.")
         plan = plan_in_force(case.pk)
+        values = _review_values(data, plan, errors)
         if plan is None and not errors:
-            raise DomainError("There is no approved reintegration plan to review yet.")
-        if plan is not None and reviewed_on and reviewed_on < plan.approved_on:
-            add(errors, "reviewed_on", "The plan in force was approved on "
-                f"{plan.approved_on.isoformat()}; its review cannot be earlier.")
+            raise DomainError(NO_PLAN_TO_REVIEW)
         if errors:
             raise ValidationFailed(errors)
-        assert plan is not None and reviewed_on is not None
-        review = PlanReview.objects.create(
-            case=case, plan_record=plan.record, reviewed_on=reviewed_on, summary=summary,
-            child_views=views, child_views_weight=weight, plan_change_needed=change,
-            next_review_on=next_on, recorded_by=actor, recorded_at=timezone.now())
-        due = next_review_due(case.pk)
-        params = {"review_id": review.pk, "plan_record_id": plan.record.pk,
-                  "next_due": due.isoformat() if due else None}
-        case_event(case=case, actor=actor, kind="plan_reviewed", params=params)
-        audit_record(actor=actor, action=Action.CREATE, object_type="plan_review",
-                     object_id=review.pk, child_id=case.child_id, case_id=case.pk,
-                     detail=params)
-        case_derive_tasks(case)
+        assert plan is not None
+        review = PlanReview.objects.create(case=case, plan_record=plan.record, **values,
+                                           recorded_by=actor, recorded_at=timezone.now())
+        _review_recorded(actor=actor, case=case, review=review, plan=plan)
         return review
+
+
+def review_answers(record: FormRecord) -> tuple[dict[str, Any], dict[str, str]]:
+    """A plan review form's answers under the review's field names — each field is the
+    question of that name, or of its alias in ``REVIEW_FORM_ALIASES`` — and, by field,
+    the form's question that answered it (so a refusal names the form's own question)."""
+    data = record.data
+    answers: dict[str, Any] = {}
+    questions: dict[str, str] = {}
+    for field in REVIEW_FIELDS:
+        names = (field, *REVIEW_FORM_ALIASES.get(field, ()))
+        name = next((n for n in names if data.get(n) not in (None, "")),
+                    next((n for n in names if n in data), field))
+        answers[field], questions[field] = data.get(name), name
+    return answers, questions
+
+
+def _apply_plan_review(care: CareRecord, record: FormRecord, actor: Any) -> bool:
+    """A filled plan review form counts as a review of the plan in force (``PlanReview``),
+    so the next review falls due later and the overdue review task goes. Editing the form
+    again updates the same review (``care.applied``). A record entered on the web or
+    through the API that cannot count (no plan in force, answers a review refuses) is
+    refused with the reasons by field, nothing saved; one collected offline (ODK) is kept,
+    and a case event says why it did not count."""
+    plan = plan_in_force(record.case_id)
+    answers, questions = review_answers(record)
+    found: Errors = {}
+    values = _review_values(answers, plan, found)
+    errors: Errors = {questions.get(name, name): messages for name, messages in found.items()}
+    if plan is None:
+        errors = {"__all__": [NO_PLAN_TO_REVIEW], **errors}
+    if errors:
+        if record.channel != Channel.ODK:
+            raise ValidationFailed(errors)
+        case_event(case=record.case, actor=actor, kind="plan_review_not_counted",
+                   params={"record_id": record.pk, "version": record.version,
+                           "fields": sorted(errors)})
+        return False
+    assert plan is not None
+    case = Case.objects.select_related("child").get(pk=record.case_id)
+    review = (PlanReview.objects.select_for_update()
+              .filter(pk=care.applied.get("plan_review_id"), case_id=case.pk).first()
+              if care.applied.get("plan_review_id") else None)
+    if review is None:
+        review = PlanReview.objects.create(case=case, plan_record=plan.record, **values,
+                                           recorded_by=actor, recorded_at=timezone.now())
+        care.applied = {**care.applied, "plan_review_id": review.pk}
+        updated = False
+    else:
+        for name, value in {**values, "plan_record": plan.record}.items():
+            setattr(review, name, value)
+        review.save(update_fields=[*values, "plan_record"])
+        updated = True
+    _review_recorded(actor=actor, case=case, review=review, plan=plan, record_id=record.pk,
+                     updated=updated)
+    return False  # tasks derived already
 
 
 # --------------------------------------------------------------------------
