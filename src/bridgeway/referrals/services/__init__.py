@@ -35,6 +35,7 @@ from bridgeway.referrals.services.notifications import (
 from bridgeway.referrals.services.referral import (
                                                       ReferralInput,
                                                       SweepResult,
+                                                      may_refer,
                                                       may_report_service,
                                                       referral_accept,
                                                       referral_assign,
@@ -56,7 +57,8 @@ from bridgeway.referrals.services.transfer import (
 __all__ = [
     "CONSENT_AGE", "ConsentInput", "ReferralInput", "SweepResult", "TransferInput",
     "break_glass_end", "break_glass_open", "break_glass_review", "consent_record",
-    "consent_review_withdrawal", "consent_withdraw", "is_guardian", "may_report_service",
+    "consent_review_withdrawal", "consent_withdraw", "is_guardian", "may_refer",
+    "may_report_service",
     "notification_mark_read", "notification_send", "notification_send_to_auditors",
     "notifications_mark_all_read", "notifications_mark_read", "referral_accept", "referral_assign", "referral_close",
     "referral_create", "referral_decline", "referral_report_service", "referral_withdraw",

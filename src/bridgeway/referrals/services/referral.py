@@ -10,7 +10,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from bridgeway.access import sectors
+from bridgeway.access import policy, sectors
+from bridgeway.access.policy import Perm
 from bridgeway.accounts.models import Agency
 from bridgeway.audit.models import Action
 from bridgeway.audit.services import audit_record
@@ -54,6 +55,19 @@ class ReferralInput:
     plan_action_id: Any = ""
     respond_by: Any = None  # datetime or ISO 8601 string; default now + configured hours
     access_until: Any = None  # date; default: the consent's end
+
+
+#: A case in one of these states takes no new referral.
+NOT_REFERRABLE = (Status.CLOSED, Status.CLOSURE_REQUESTED)
+
+
+def may_refer(user: Any, case: Case) -> bool:
+    """Whether ``user`` may refer this child (what ``referral_create`` lets through before
+    looking at the input): a caseworker or supervisor of the owning agency who may edit
+    the case, while it is open. For pages that offer the way in (the plan's "Refer"
+    links); the service checks again."""
+    return (getattr(user, "agency_id", None) == case.owning_agency_id
+            and case.status not in NOT_REFERRABLE and policy.can(user, Perm.EDIT, case))
 
 
 def _is_current_plan_action(case_id: int, plan_action: str) -> bool:
@@ -103,7 +117,7 @@ def referral_create(*, actor: Any, case_id: int, data: ReferralInput) -> Referra
 
     with transaction.atomic():
         case = _owner_case(actor, case_id)
-        if case.status in (Status.CLOSED, Status.CLOSURE_REQUESTED):
+        if case.status in NOT_REFERRABLE:
             raise DomainError("The case is closed or awaiting closure approval.")
         agency = None
         if agency_id is not None:

@@ -36,6 +36,15 @@ def sharing_card(user: Any, case: Any) -> selectors.CaseSharing:
     return selectors.case_sharing(actor=user, case_id=case.pk, audit=False)
 
 
+@register.simple_tag
+def may_refer(user: Any, case: Any) -> bool:
+    """Whether the page offers ``user`` a way to refer this child (the plan's "Refer"
+    links): ``services.may_refer``, asked once per page."""
+    from bridgeway.referrals.services import may_refer as allowed
+
+    return allowed(user, case)
+
+
 @register.filter
 def transfer_consents(consents: list[Any]) -> list[Any]:
     return [c for c in consents if c.kind == ConsentPurpose.TRANSFER]
