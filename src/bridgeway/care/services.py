@@ -67,6 +67,8 @@ from bridgeway.care.selectors import (
 from bridgeway.cases.events import case_event
 from bridgeway.cases.models import Case, ClosureReason, Risk
 from bridgeway.cases.services import (
+    OWN_CLOSURE_REQUEST_FORM,
+    case_check_closure_approver,
     case_close_on_approved_record,
     case_first_assessment_done,
     case_update,
@@ -421,16 +423,22 @@ def approval_decide(*, actor: Any, record_id: int, approve: bool, comment: Any =
                            current_version=record.version)
         own = actor.pk in {record.submitted_by_id, record.updated_by_id,
                            approval.requested_by_id}
-        if not own:
+        # Approving a closure form closes the case: never by whoever requested the closure
+        # waiting on the case (four eyes, as on the case's own closure decision).
+        own_closure = (not own and approve and care.purpose == Purpose.CLOSURE
+                       and case_check_closure_approver(actor=actor, case_id=case.pk))
+        if not own and not own_closure:
             return _approval_write(actor=actor, record=record, care=care, case=case,
                                    approval=approval, approve=approve, comment=comment)
         # The entry commits with nothing else written; the refusal is raised after it.
+        detail = {"attempted": "approve" if approve else "return", "rule": "four_eyes",
+                  "purpose": care.purpose, "approval_id": approval.pk}
+        if own_closure:
+            detail["own"] = "closure_request"
         audit_record(actor=actor, action=Action.REFUSED, object_type="form_record",
                      object_id=record.pk, child_id=case.child_id, case_id=case.pk,
-                     detail={"attempted": "approve" if approve else "return",
-                             "rule": "four_eyes", "purpose": care.purpose,
-                             "approval_id": approval.pk})
-    raise NotAllowed(OWN_RECORD)
+                     detail=detail)
+    raise NotAllowed(OWN_CLOSURE_REQUEST_FORM if own_closure else OWN_RECORD)
 
 
 def _approval_write(*, actor: Any, record: FormRecord, care: CareRecord, case: Case,

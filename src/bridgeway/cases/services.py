@@ -317,6 +317,25 @@ def case_request_closure(*, actor: Any, case_id: int, reason: Any, note: Any = "
 
 OWN_CLOSURE_REQUEST = ("You requested this closure: another supervisor approves or "
                        "returns it.")
+OWN_CLOSURE_REQUEST_FORM = ("You requested this case's closure: another supervisor approves "
+                            "the closure form.")
+
+
+def closure_requested_by(*, actor: Any, case: Case) -> bool:
+    """Four eyes on a case's closure: whether ``actor`` requested the closure waiting on
+    ``case`` — then they never approve it, neither on the case (``case_decide_closure``)
+    nor by approving a closure form (``case_close_on_approved_record``)."""
+    return (case.status == Status.CLOSURE_REQUESTED
+            and case.closure_requested_by_id == getattr(actor, "pk", None))
+
+
+def case_check_closure_approver(*, actor: Any, case_id: int) -> bool:
+    """For a caller about to approve a closure form of ``case_id``: True when ``actor``
+    requested the closure waiting on the case (four eyes), with the case row locked until
+    the caller's transaction ends. The caller audits the refusal and raises
+    ``NotAllowed(OWN_CLOSURE_REQUEST_FORM)`` after its transaction, changing nothing."""
+    return closure_requested_by(actor=actor, case=_locked(actor, case_id,
+                                                          Perm.APPROVE_CLOSURE))
 
 
 def case_decide_closure(*, actor: Any, case_id: int, approve: bool, comment: Any = "") -> Case:
@@ -329,7 +348,7 @@ def case_decide_closure(*, actor: Any, case_id: int, approve: bool, comment: Any
         case = _locked(actor, case_id, Perm.APPROVE_CLOSURE)
         if case.status != Status.CLOSURE_REQUESTED:
             raise DomainError("There is no closure request to decide.")
-        if case.closure_requested_by_id != actor.pk:
+        if not closure_requested_by(actor=actor, case=case):
             return _closure_decision_write(actor=actor, case=case, approve=approve,
                                            comment=comment)
         # The entry commits with nothing else written; the refusal is raised after it.
@@ -366,7 +385,10 @@ def case_close_on_approved_record(*, actor: Any, case_id: int, reason: Any, note
     events (request, then approval) and audit entry. The form was the request, so its
     author is recorded as the requester. A case that is already closed is left as it is;
     a closure request already waiting is decided by this approval, with the form's
-    reason. Runs inside the caller's transaction (the approval's), after its row locks."""
+    reason — never by the supervisor who requested it (four eyes: ``NotAllowed``, the
+    caller's transaction rolls back; the caller checks first with
+    ``case_check_closure_approver`` to audit the refusal). Runs inside the caller's
+    transaction (the approval's), after its row locks."""
     errors: Errors = {}
     reason = to_choice(reason, ClosureReason, field="reason", errors=errors)
     note = clean_text(note, field="note", max_length=5000, errors=errors)
@@ -378,9 +400,17 @@ def case_close_on_approved_record(*, actor: Any, case_id: int, reason: Any, note
         case = _locked(actor, case_id, Perm.APPROVE_CLOSURE)
         if case.status == Status.CLOSED:
             return case
+        if closure_requested_by(actor=actor, case=case):
+            raise NotAllowed(OWN_CLOSURE_REQUEST_FORM)
+        if case.status != Status.CLOSURE_REQUESTED:
+            # The form's sender becomes the requester: never the approver, never nobody.
+            if requested_by is None:
+                raise DomainError("A closure form is approved only once sent for approval.")
+            if requested_by.pk == actor.pk:
+                raise NotAllowed(OWN_CLOSURE_REQUEST_FORM)
         now = timezone.now()
         if case.status != Status.CLOSURE_REQUESTED:
-            case.closure_requested_by = requested_by or actor
+            case.closure_requested_by = requested_by
             case.closure_requested_at = now
             case_event(case=case, actor=case.closure_requested_by, kind="closure_requested",
                        params={"reason": reason, "record_id": record_id})
