@@ -12,7 +12,14 @@ from pathlib import Path
 
 import dj_database_url
 
-from bridgeway.core.env import env_bool, env_int, env_int_in, env_list, env_str
+from bridgeway.core.env import (
+    env_bool,
+    env_int,
+    env_int_in,
+    env_list,
+    env_str,
+    require_ordered,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -136,8 +143,10 @@ LOGOUT_REDIRECT_URL = "web:login"
 # Two-factor authentication (TOTP) is required for every user unless switched off for a demo.
 BRIDGEWAY_REQUIRE_MFA = env_bool("BRIDGEWAY_REQUIRE_MFA", not DEBUG)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Bridgeway")
-# Idle session timeout (seconds): the session ends after this long without a request.
-BRIDGEWAY_IDLE_TIMEOUT = env_int("BRIDGEWAY_IDLE_TIMEOUT", 15 * 60)
+# Idle session timeout (seconds, 1 minute to 1 day): the session ends after this long
+# without a request.
+BRIDGEWAY_IDLE_TIMEOUT = env_int_in("BRIDGEWAY_IDLE_TIMEOUT", 15 * 60, minimum=60,
+                                    maximum=86_400)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -250,6 +259,9 @@ BRIDGEWAY_FIRST_ASSESSMENT_HOURS = {
     "low": env_int_in("FIRST_ASSESSMENT_HOURS_LOW", 168, minimum=1,
                       maximum=MAX_FIRST_ASSESSMENT_HOURS),
 }
+require_ordered(*((f"FIRST_ASSESSMENT_HOURS_{risk.upper()}", hours)
+                  for risk, hours in BRIDGEWAY_FIRST_ASSESSMENT_HOURS.items()),
+                meaning="a higher-risk child is assessed first")
 # Multi-agency sharing (referrals app). BRIDGEWAY_SECTOR_CATEGORIES may override the sector
 # policy's defaults (access/sectors.py) in a local settings override; the rest come from env.
 # Daily jobs (core.scheduler, `manage.py scheduler`): management commands run once a day
@@ -257,26 +269,38 @@ BRIDGEWAY_FIRST_ASSESSMENT_HOURS = {
 BRIDGEWAY_DAILY_JOBS = env_list("BRIDGEWAY_DAILY_JOBS", [
     "justice_reevaluate", "care_sweep", "referrals_sweep", "retention_run",
     "audit_daily_check"])
-BRIDGEWAY_DAILY_JOBS_HOUR = env_int("BRIDGEWAY_DAILY_JOBS_HOUR", 1)
+BRIDGEWAY_DAILY_JOBS_HOUR = env_int_in("BRIDGEWAY_DAILY_JOBS_HOUR", 1, minimum=0, maximum=23)
 # Worker processes of the daily justice re-evaluation (PostgreSQL; SQLite runs in one).
-BRIDGEWAY_JUSTICE_JOB_WORKERS = env_int("BRIDGEWAY_JUSTICE_JOB_WORKERS", os.cpu_count() or 1)
-BRIDGEWAY_BREAK_GLASS_HOURS = env_int("BRIDGEWAY_BREAK_GLASS_HOURS", 3)
-BRIDGEWAY_REFERRAL_RESPONSE_HOURS = env_int("BRIDGEWAY_REFERRAL_RESPONSE_HOURS", 72)
-BRIDGEWAY_CONSENT_MAX_DAYS = env_int("BRIDGEWAY_CONSENT_MAX_DAYS", 365)
-BRIDGEWAY_MIN_REASON_LENGTH = env_int("BRIDGEWAY_MIN_REASON_LENGTH", 20)
+BRIDGEWAY_JUSTICE_JOB_WORKERS = env_int_in("BRIDGEWAY_JUSTICE_JOB_WORKERS",
+                                           os.cpu_count() or 1, minimum=1, maximum=64)
+# Emergency access lasts hours, not days (1-24); a referral is answered within 1-720 hours;
+# a consent is valid at most 1-1825 days (5 years); a reason has at least 1-500 characters.
+BRIDGEWAY_BREAK_GLASS_HOURS = env_int_in("BRIDGEWAY_BREAK_GLASS_HOURS", 3, minimum=1,
+                                         maximum=24)
+BRIDGEWAY_REFERRAL_RESPONSE_HOURS = env_int_in("BRIDGEWAY_REFERRAL_RESPONSE_HOURS", 72,
+                                               minimum=1, maximum=720)
+BRIDGEWAY_CONSENT_MAX_DAYS = env_int_in("BRIDGEWAY_CONSENT_MAX_DAYS", 365, minimum=1,
+                                        maximum=1825)
+BRIDGEWAY_MIN_REASON_LENGTH = env_int_in("BRIDGEWAY_MIN_REASON_LENGTH", 20, minimum=1,
+                                         maximum=500)
 # Retention (justice/retention.py, cases/retention.py): justice sealing/expungement periods
 # are jurisdiction rules; case records are anonymised (or deleted) N years after closure.
-BRIDGEWAY_CASE_RETENTION_YEARS = env_int("BRIDGEWAY_CASE_RETENTION_YEARS", 10)
+BRIDGEWAY_CASE_RETENTION_YEARS = env_int_in("BRIDGEWAY_CASE_RETENTION_YEARS", 10, minimum=1,
+                                            maximum=100)
 BRIDGEWAY_CASE_RETENTION_POLICY = env_str("BRIDGEWAY_CASE_RETENTION_POLICY", "anonymise")
 BRIDGEWAY_SEALED_ACCESS_ROLES = env_list("BRIDGEWAY_SEALED_ACCESS_ROLES", ["supervisor"])
 # Care workflow: plan reviews at least every N months (1 to 12; the standards say at least
-# every 3); approvals waiting longer become tasks.
+# every 3); approvals waiting longer than N days (1 to 90) become tasks.
 BRIDGEWAY_PLAN_REVIEW_MONTHS = env_int_in("BRIDGEWAY_PLAN_REVIEW_MONTHS", 3, minimum=1,
                                           maximum=12)
-BRIDGEWAY_APPROVAL_WAIT_DAYS = env_int("BRIDGEWAY_APPROVAL_WAIT_DAYS", 7)
+BRIDGEWAY_APPROVAL_WAIT_DAYS = env_int_in("BRIDGEWAY_APPROVAL_WAIT_DAYS", 7, minimum=1,
+                                          maximum=90)
 BRIDGEWAY_CASE_NUMBER_PREFIX = env_str("CASE_NUMBER_PREFIX", "BW")
-BRIDGEWAY_MAX_TEXT = env_int("BRIDGEWAY_MAX_TEXT", 10_000)
-BRIDGEWAY_ODK_MAX_ATTACHMENT_BYTES = env_int("BRIDGEWAY_ODK_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+# Longest free text (characters) and ODK attachment (bytes, 1 KiB to 100 MiB) accepted.
+BRIDGEWAY_MAX_TEXT = env_int_in("BRIDGEWAY_MAX_TEXT", 10_000, minimum=100, maximum=1_000_000)
+BRIDGEWAY_ODK_MAX_ATTACHMENT_BYTES = env_int_in("BRIDGEWAY_ODK_MAX_ATTACHMENT_BYTES",
+                                                10 * 1024 * 1024, minimum=1024,
+                                                maximum=100 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 
 LOGGING = {
@@ -302,5 +326,6 @@ BRIDGEWAY_ALLOW_DEV_CRYPTO_KEYS = DEBUG or env_bool("BRIDGEWAY_INSECURE_DEV_KEY"
 # Test-only crash point (core/kill_points.py): the "killed midway" tests start a real job
 # process with BRIDGEWAY_TEST_DIE_AFTER=N and it SIGKILLs itself inside its (N+1)-th unit
 # of work. Ignored unless DEBUG or a test run (BRIDGEWAY_TESTING).
-BRIDGEWAY_TEST_DIE_AFTER = (env_int("BRIDGEWAY_TEST_DIE_AFTER", 0) or None
+BRIDGEWAY_TEST_DIE_AFTER = (env_int_in("BRIDGEWAY_TEST_DIE_AFTER", 0, minimum=0,
+                                       maximum=1_000_000) or None
                             if DEBUG or env_bool("BRIDGEWAY_TESTING", False) else None)

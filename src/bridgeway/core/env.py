@@ -7,6 +7,7 @@ come from Docker or Kubernetes secret mounts and never sit in the environment or
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 from pathlib import Path
 
 
@@ -61,6 +62,20 @@ def env_int_in(name: str, default: int, *, minimum: int, maximum: int) -> int:
     if not minimum <= number <= maximum:
         raise ImproperlyConfigured(f"{name} must be {allowed}, got {number}.")
     return number
+
+
+def require_ordered(*values: tuple[str, int], meaning: str) -> None:
+    """Settings read from the environment whose values must not decrease in the order given
+    (``(name, value)`` pairs): otherwise the server stops at startup with
+    ``ImproperlyConfigured`` naming both variables, their values and the rule."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    for (first, low), (second, high) in pairwise(values):
+        if low > high:
+            order = " <= ".join(name for name, _ in values)
+            raise ImproperlyConfigured(
+                f"{first} ({low}) must not be greater than {second} ({high}): "
+                f"{order} ({meaning}).")
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
