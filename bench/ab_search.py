@@ -6,7 +6,7 @@
 The benchmark's name queries run through the case list (access policy and audit entry
 included) alternately with the earlier ranking and the current one, so both see the same
 machine load; prints p50/p95 of each and their ratio, and whether the first ten results
-are the same. A tool for the figures in ``docs/performance.md``, not part of ``make bench``.
+are the same, and recall@10 of each. A tool for the figures in ``docs/performance.md``, not part of ``make bench``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def main() -> int:
     for kind, qs in sets.items():
         times = {"old": [], "new": []}
         same = 0
+        found = {"old": 0, "new": 0}
         for q in qs:
             got = {}
             for label, module in (("old", old), ("new", current), ("old", old),
@@ -60,6 +61,8 @@ def main() -> int:
                 times[label].append(time.perf_counter() - t0)
                 got[label] = [c.child_id for c in page.cases][:10]
             same += got["old"] == got["new"]
+            for label in found:
+                found[label] += marker.first_child_id + q.index in got[label]
         case_selectors.name_match_scores = current.name_match_scores
         line = [f"{kind:18s} n {len(qs):3d}"]
         for label in ("old", "new"):
@@ -69,7 +72,8 @@ def main() -> int:
         o, n = sorted(times["old"]), sorted(times["new"])
         line.append(f"ratio p50 {statistics.median(o) / statistics.median(n):.2f} "
                     f"p95 {percentile(o, 95) / percentile(n, 95):.2f}; "
-                    f"same first ten {same}/{len(qs)}")
+                    f"same first ten {same}/{len(qs)}; recall@10 old "
+                    f"{found['old'] / len(qs):.3f} new {found['new'] / len(qs):.3f}")
         print(" | ".join(line), flush=True)
     return 0
 

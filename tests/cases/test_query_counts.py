@@ -18,8 +18,10 @@ pytestmark = pytest.mark.django_db
 
 # Ceilings: each selector's fixed shape (policy, search-index reads, one page of rows with
 # its joins, the audit entry). A change that adds a query per row fails the growth check;
-# one that adds a fixed query shows here.
-CEILING = {"list": 10, "search": 14, "view": 30}
+# one that adds a fixed query shows here. A search with typing errors reads the vocabulary
+# up to three times (the words' neighbours; the pairs made of them; the pairs not found that
+# way): more queries, each an index probe, instead of a trigram search of every long pair.
+CEILING = {"list": 10, "search": 16, "view": 30}
 
 
 def _grow(register: Any, people: Any, n: int, start: int) -> None:

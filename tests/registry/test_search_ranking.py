@@ -362,3 +362,24 @@ def test_the_migration_adds_the_missing_latin_pairs_once(people, register):
     assert NameKey.objects.filter(child_id=arabic.child_id).count() == len(before)
     assert NameTerm.objects.get(kind="latin", key="karimal").df == 2
     assert NameKey.objects.filter(child_id=latin.child_id, key="karimal").exists()
+
+
+@pytest.mark.django_db
+def test_a_typing_error_in_a_pair_is_found_through_its_words(people, register):
+    """The joined pair of a query with a typing error ("hamzahibrzhim") is matched by the
+    known pair of the word's neighbour ("hamzahibrahim"), within the pair's budget; a pair
+    of two words the registry knows as typed gets no neighbours."""
+    from bridgeway.registry.selectors import pair_neighbours, query_keys
+
+    child = register(names=[_name("given", "Hamzah"), _name("family", "Ibrahim")],
+                     aliases=[])
+    register(names=[_name("given", "Hamzah"), _name("family", "Ibrahimi")], aliases=[])
+    keys = query_keys("Hamzah Ibrzhim")
+    pair_slot = {k.key: k for k in keys if k.slot == 2}
+    assert "hamzahibrahim" in pair_slot
+    assert pair_slot["hamzahibrahim"].strength == 2  # one typing error away
+    assert _top("Hamzah Ibrzhim")[0] == child.child_id
+    close = {"ibrzhim": [("ibrahim", 1, 1), ("ibrahimi", 1, 2)]}
+    found = pair_neighbours([("hamzahibrzhim", "hamzah", "ibrzhim")], close)
+    assert [k for k, _df, _d in found["hamzahibrzhim"]] == ["hamzahibrahim", "hamzahibrahimi"]
+    assert pair_neighbours([("hamzahibrahim", "hamzah", "ibrahim")], {}) == {}

@@ -155,19 +155,7 @@ def fuzzy_neighbours(words: Sequence[str]) -> dict[str, list[tuple[str, int, int
     vocabulary: dict[str, int] = {}
     table = NameTerm._meta.db_table
     if by_edits:
-        edits = sorted(set().union(*(single_edits(w) for w in by_edits)))
-        if postgres:
-            # One probe of the unique (kind, key) index per edit, whatever the statistics
-            # say: ``key = ANY(...)`` over a thousand strings may be planned as a scan.
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT t.key, t.df FROM unnest(%s::text[]) AS e(key) "  # noqa: S608
-                               f"CROSS JOIN LATERAL (SELECT key, df FROM {table} "
-                               f"WHERE kind = 'latin' AND key = e.key AND df > 0) AS t",
-                               [edits])
-                vocabulary.update(dict(cursor.fetchall()))
-        else:
-            vocabulary.update(NameTerm.objects.filter(kind="latin", df__gt=0, key__in=edits)
-                              .values_list("key", "df"))
+        vocabulary.update(_known_latin(set().union(*(single_edits(w) for w in by_edits))))
     if by_trigram:
         sql = (f"SELECT t.key, t.df FROM unnest(%s::text[]) AS q(word) "  # noqa: S608
                f"CROSS JOIN LATERAL (SELECT key, df FROM {table} WHERE kind = 'latin' "
@@ -177,6 +165,48 @@ def fuzzy_neighbours(words: Sequence[str]) -> dict[str, list[tuple[str, int, int
             vocabulary.update(dict(cursor.fetchall()))
     known = list(vocabulary.items())
     return {w: close_words(w, known) for w in words}
+
+
+def _known_latin(keys: Sequence[str]) -> dict[str, int]:
+    """df of those ``keys`` the vocabulary holds as Latin keys: one probe of the unique
+    ``(kind, key)`` index per key on PostgreSQL, whatever the statistics say (``key =
+    ANY(...)`` over a thousand strings may be planned as a scan)."""
+    if not keys:
+        return {}
+    if connection.vendor != "postgresql":
+        return dict(NameTerm.objects.filter(kind="latin", df__gt=0, key__in=list(keys))
+                    .values_list("key", "df"))
+    table = NameTerm._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT t.key, t.df FROM unnest(%s::text[]) AS e(key) "  # noqa: S608
+                       f"CROSS JOIN LATERAL (SELECT key, df FROM {table} "
+                       f"WHERE kind = 'latin' AND key = e.key AND df > 0) AS t",
+                       [sorted(keys)])
+        return dict(cursor.fetchall())
+
+
+def pair_neighbours(pairs: Sequence[tuple[str, str, str]],
+                    close: dict[str, list[tuple[str, int, int]]]
+                    ) -> dict[str, list[tuple[str, int, int]]]:
+    """For each joined pair ``(pair, first, second)`` the vocabulary does not know, the
+    known pairs made of each word or its neighbours in ``close`` (``fuzzy_neighbours``),
+    within the pair's edit budget, closest first, at most ``FUZZY_KEEP`` (one query)."""
+    options: dict[str, dict[str, int]] = {}
+    for pair, first, second in pairs:
+        budget = edit_budget(pair)
+        if not budget:
+            continue
+        lefts = [(first, 0)] + [(k, d) for k, _df, d in close.get(first, [])]
+        rights = [(second, 0)] + [(k, d) for k, _df, d in close.get(second, [])]
+        options[pair] = {a + b: da + db for a, da in lefts for b, db in rights
+                         if 0 < da + db <= budget and a + b != pair}
+    held = _known_latin({k for made in options.values() for k in made})
+    out: dict[str, list[tuple[str, int, int]]] = {}
+    for pair, made in options.items():
+        found = sorted((d, -held[k], k) for k, d in made.items() if k in held)
+        if found:
+            out[pair] = [(k, -neg_df, d) for d, neg_df, k in found[:FUZZY_KEEP]]
+    return out
 
 
 def query_keys(query: str) -> list[QueryKey]:
@@ -203,7 +233,18 @@ def query_keys(query: str) -> list[QueryKey]:
     # (A typing error that makes another known name — Martin/Marin — is then matched by
     # the name's other words and its skeleton: this keeps exact searches to one lookup.)
     known = {key for (kind, key) in dfs if kind == "latin"}
-    close = fuzzy_neighbours(sorted(set(slot_words) - known - {""}))
+    unknown = set(slot_words) - known - {""}
+    # Each word's typing errors are looked for in the vocabulary; a joined pair's are first
+    # the pairs of its words' neighbours (a typing error falls in one of the two words):
+    # exact probes instead of a trigram search of the long pair keys.
+    # A pair none of whose neighbours' pairs is known (two errors in one short word, or an
+    # error that made another known name) is searched as a word of its own.
+    singles = len(names.tokens(query))
+    close = fuzzy_neighbours(sorted({w for w in slot_words[:singles] if w in unknown}))
+    pairs = [(w, slot_words[i], slot_words[i + 1])
+             for i, w in enumerate(slot_words[singles:]) if w in unknown]
+    close.update(pair_neighbours(pairs, close))
+    close.update(fuzzy_neighbours(sorted({p for p, _a, _b in pairs if p not in close})))
     best: dict[tuple[int, str, str], QueryKey] = {}
 
     def offer(slot: int, kind: str, key: str, df: int, base: int) -> None:
