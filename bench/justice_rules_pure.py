@@ -119,9 +119,8 @@ def _episode(
         admitted_at=admitted,
         released_at=released,
         facility_id=f"F{rng.randrange(50)}",
-        commitment_order_ref=""
-        if kind is EpisodeKind.POLICE_CUSTODY or rng.random() < 0.05
-        else "ORD",
+        # Every episode needs one, police custody included; 5 % lack it (a violation).
+        commitment_order_ref="" if rng.random() < 0.05 else "ORD",
         last_resort_justification="" if rng.random() < 0.2 else "no safe alternative",
         alternatives_considered=() if rng.random() < 0.2 else ("bail", "family supervision"),
         separated_from_adults=rng.choice([True, True, True, None, False]),
