@@ -6,21 +6,43 @@ delete page would list what holds on to them — an agency's cases by case numbe
 registered children and timeline entries — a read of child data outside the access policy
 and the audit log (and deleting a user would also erase their notifications about
 children). For the same reason the list pages take no filter through a relation to child
-records (``?cases=<id>`` would tell which agency holds a case)."""
+records (``?cases=<id>`` would tell which agency holds a case).
+
+Who a user is for the access policy — role, agency, active state, the staff and superuser
+flags — and their password change only through ``accounts.services`` (``user_create_as_admin``,
+``user_update_as_admin``, ``user_set_password_as_admin``): audited in Bridgeway's own log
+under the administrator's name, nobody changes their own privileges (four eyes), and a role
+that reads child records never goes with administrator powers (separation of duties). The
+forms call the service as their last validation step, so a refusal shows as a form error
+and changes nothing; there is no field the service does not handle (Django's groups and
+per-user permissions are left out: Bridgeway's roles decide, and a permission granted there
+would be a privilege outside the audit)."""
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    UserChangeForm,
+)
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 
 from bridgeway.accounts.models import Agency, ApiToken, User
-from bridgeway.accounts.services import api_token_revoke_as_admin
-from bridgeway.core.errors import NotAllowed
+from bridgeway.accounts.services import (
+    api_token_revoke_as_admin,
+    user_create_as_admin,
+    user_set_password_as_admin,
+    user_update_as_admin,
+)
+from bridgeway.core.errors import DomainError, NotAllowed, ValidationFailed
 
 
 class ConfigurationOnly(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -46,11 +68,137 @@ class AgencyAdmin(ConfigurationOnly):
     search_fields = ("name", "code")
 
 
+# What the admin's user forms edit: every one of these goes through the service.
+PROFILE = ("first_name", "last_name", "email", "language")
+PRIVILEGES = ("role", "agency", "is_active", "is_staff", "is_superuser")
+
+
+def _report(form: forms.BaseForm, exc: DomainError) -> None:
+    """A service's refusal as form errors (on the field it names, when the form has it)."""
+    if isinstance(exc, ValidationFailed):
+        for field, problems in exc.errors.items():
+            target = "password1" if field == "password" else field
+            form.add_error(target if target in form.fields else None, problems)
+    else:
+        form.add_error(None, exc.message)
+
+
+class ServiceWrites:
+    """The service has written (or refused) during validation: ``save`` returns the stored
+    user and writes nothing more, so no admin path saves a user around the service."""
+
+    actor: ClassVar[Any] = None
+    instance: Any
+
+    def save(self, commit: bool = True) -> Any:
+        self.save_m2m = lambda: None
+        return self.instance
+
+
+class UserChangeAdminForm(ServiceWrites, UserChangeForm):  # type: ignore[misc]
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = ("username", *PROFILE, *PRIVILEGES)  # type: ignore[assignment]
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # model validation first: no bad write
+        if self.errors:
+            return
+        data = {name: self.cleaned_data[name] for name in ("username", *PROFILE, *PRIVILEGES)
+                if name in self.cleaned_data}
+        try:
+            self.instance = user_update_as_admin(actor=self.actor, user_id=self.instance.pk,
+                                                 data=data)
+        except DomainError as exc:
+            _report(self, exc)
+
+
+class UserCreationAdminForm(ServiceWrites, AdminUserCreationForm):  # type: ignore[misc]
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", *PROFILE, "role", "agency", "is_staff", "is_superuser")
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # passwords, username checked first
+        if self.errors:
+            return
+        data = {name: self.cleaned_data[name] for name in self._meta.fields  # type: ignore[union-attr]
+                if name in self.cleaned_data}
+        password = (self.cleaned_data.get("password1")
+                    if self.cleaned_data.get("set_usable_password") else None)
+        try:
+            self.instance = user_create_as_admin(actor=self.actor, data=data,
+                                                 password=password)
+        except DomainError as exc:
+            _report(self, exc)
+
+
+class PasswordAdminForm(AdminPasswordChangeForm):
+    actor: ClassVar[Any] = None
+
+    def save(self, commit: bool = True) -> Any:
+        password = (self.cleaned_data["password1"]
+                    if self.cleaned_data["set_usable_password"] else None)
+        self.user = user_set_password_as_admin(actor=self.actor, user_id=self.user.pk,
+                                               password=password)
+        return self.user
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and self.user.pk == getattr(self.actor, "pk", None):
+            self.add_error("password1", "Change your own password on your own password page.")
+        return data
+
+
+def _for(form_class: type, actor: Any) -> type:
+    """The form class bound to the administrator of this request."""
+    return type(form_class.__name__, (form_class,), {"actor": actor})
+
+
 @admin.register(User)
 class UserAdmin(ConfigurationOnly, BaseUserAdmin):  # type: ignore[misc]
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Bridgeway", {"fields": ("agency", "role", "language")}))
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    change_password_form = PasswordAdminForm
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": PROFILE}),
+        ("Bridgeway access (changed through the audited service; never your own)",
+         {"fields": PRIVILEGES}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",),
+                "fields": ("username", "usable_password", "password1", "password2")}),
+        ("Personal info", {"fields": PROFILE}),
+        ("Bridgeway access", {"fields": ("role", "agency", "is_staff", "is_superuser")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
+    filter_horizontal = ()
     list_display = ("username", "get_full_name", "agency", "role", "is_active")
     list_filter = ("role", "agency", "is_active")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
+                 **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return _for(form, request.user)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        """An agency administrator sees the users of their own agency only."""
+        users = super().get_queryset(request)
+        if getattr(request.user, "role", "") == "system_admin":
+            return users
+        agency_id = getattr(request.user, "agency_id", None)
+        return users.filter(agency_id=agency_id) if agency_id else users.none()
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Nothing to save: the form's service call wrote the user and its audit entry."""
+
+    def user_change_password(self, request: HttpRequest, id: str,
+                             form_url: str = "") -> Any:
+        bound = copy.copy(self)  # this request's admin, with the form bound to its user
+        bound.change_password_form = _for(PasswordAdminForm, request.user)  # type: ignore[assignment]
+        return BaseUserAdmin.user_change_password(bound, request, id, form_url)
 
 
 @admin.register(ApiToken)
