@@ -128,6 +128,15 @@ def follow_up_values(risk: str = "medium") -> dict[str, Any]:
             "plan_review_needed": "no", **heard()}
 
 
+def action_named(text: str = "Meet the head teacher", **filters: Any) -> Any:
+    """The one plan action with these words among ``filters``' rows. The text is encrypted
+    at rest, so the database cannot compare it: the rows are matched after decryption."""
+    from bridgeway.care.models import PlanAction
+
+    [found] = [a for a in PlanAction.objects.filter(**filters).order_by("pk") if a.text == text]
+    return found
+
+
 VALUES: dict[str, Callable[[], dict[str, Any]]] = {
     "bw_initial_assessment": initial_values,
     "bw_psychosocial_assessment": psychosocial_values,

@@ -16,6 +16,7 @@ from bridgeway.care.services import PSYCHOSOCIAL_FIRST
 from bridgeway.forms.models import FormRecord
 from tests.api.conftest import client_with_token
 from tests.care.conftest import (
+    action_named,
     bid_values,
     initial_values,
     iso,
@@ -66,7 +67,7 @@ def world(fill: Any, case: Any, people: Any) -> dict[str, Any]:
     plan = fill("bw_reintegration_plan", case)
     bid = fill("bw_bid_panel", case)
     return {"plan": plan, "bid": bid,
-            "action": PlanAction.objects.get(goal__record=plan, text="Meet the head teacher"),
+            "action": action_named("Meet the head teacher", goal__record=plan),
             "goal": PlanGoal.objects.get(record=plan, position=1)}
 
 

@@ -12,12 +12,13 @@ from bridgeway.care.models import PlanAction, PlanGoal
 from bridgeway.care.services import plan_action_set_status, plan_goal_set_status
 from bridgeway.cases.models import CaseEvent
 from bridgeway.core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from tests.care.conftest import action_named
 
 pytestmark = pytest.mark.django_db
 
 
 def _action(plan: Any, text: str = "Meet the head teacher") -> PlanAction:
-    return PlanAction.objects.get(goal__record=plan, text=text)
+    return action_named(text, goal__record=plan)
 
 
 def test_action_status_change_is_audited(fill: Any, case: Any, people: Any) -> None:

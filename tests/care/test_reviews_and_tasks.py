@@ -10,7 +10,7 @@ import pytest
 
 from bridgeway.audit.models import AuditEntry
 from bridgeway.care.deadlines import add_months
-from bridgeway.care.models import PlanAction, PlanReview
+from bridgeway.care.models import PlanReview
 from bridgeway.care.selectors import next_review_due, plan_in_force
 from bridgeway.care.services import (
     approval_decide,
@@ -20,7 +20,7 @@ from bridgeway.care.services import (
 )
 from bridgeway.cases.models import CaseEvent, Task, TaskStatus
 from bridgeway.core.errors import DomainError, NotFound, ValidationFailed
-from tests.care.conftest import iso, plan_values, today
+from tests.care.conftest import action_named, iso, plan_values, today
 
 pytestmark = pytest.mark.django_db
 
@@ -155,10 +155,10 @@ def test_an_approval_waiting_more_than_a_week_is_a_supervisor_task(
 def test_an_action_past_its_due_date_is_a_task_until_done(
         fill: Any, case: Any, people: Any, clock: Any) -> None:
     plan = fill("bw_reintegration_plan", case)
-    teacher = PlanAction.objects.get(goal__record=plan, text="Meet the head teacher")
+    teacher = action_named("Meet the head teacher", goal__record=plan)
     # A new plan version keeps the action's history (and so its task key).
     fill("bw_reintegration_plan", case, values=plan_values())
-    current = PlanAction.objects.get(superseded_at__isnull=True, text="Meet the head teacher")
+    current = action_named("Meet the head teacher", superseded_at__isnull=True)
     assert current.pk != teacher.pk and current.lineage_id == teacher.pk
     clock.advance(days=30)
     care_sweep()
@@ -168,7 +168,11 @@ def test_an_action_past_its_due_date_is_a_task_until_done(
     keys = {k for k in open_tasks(case) if k.startswith("care_action:")}
     # Both actions due in 30 days are overdue; the one due in 40 days is not.
     assert len(keys) == 2 and f"care_action:{teacher.pk}" in keys
-    assert "Meet the head teacher" in open_tasks(case)[f"care_action:{teacher.pk}"].title
+    # The task names the action by its place in the plan, never by its words (encrypted
+    # at rest; a task title is not).
+    title = open_tasks(case)[f"care_action:{teacher.pk}"].title
+    assert title.startswith("Plan action 1.1 (Education) past its due date (")
+    assert "head teacher" not in title
     care_sweep()
     assert {k for k in open_tasks(case) if k.startswith("care_action:")} == keys
 

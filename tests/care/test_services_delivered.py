@@ -12,7 +12,7 @@ from bridgeway.care.models import PlanAction, ServiceDelivered
 from bridgeway.care.services import service_record
 from bridgeway.cases.models import CaseEvent
 from bridgeway.core.errors import NotFound, ValidationFailed
-from tests.care.conftest import iso, today
+from tests.care.conftest import action_named, iso, today
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_record_a_service(case: Any, people: Any) -> None:
 
 def test_a_service_for_a_plan_action(fill: Any, case: Any, people: Any) -> None:
     plan = fill("bw_reintegration_plan", case)
-    action = PlanAction.objects.get(goal__record=plan, text="Meet the head teacher")
+    action = action_named("Meet the head teacher", goal__record=plan)
     service = service_record(actor=people.caseworker, case_id=case.pk,
                              data=good(action=action.pk))
     assert list(action.services.all()) == [service]

@@ -14,7 +14,14 @@ from bridgeway.care.services import care_record_sync, care_sweep
 from bridgeway.cases.models import Case, CaseEvent, TaskStatus
 from bridgeway.forms.models import FormRecord
 from bridgeway.forms.services import form_record_update
-from tests.care.conftest import follow_up_values, initial_values, iso, plan_values, today
+from tests.care.conftest import (
+    action_named,
+    follow_up_values,
+    initial_values,
+    iso,
+    plan_values,
+    today,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +114,7 @@ def test_a_new_plan_supersedes_the_rows_and_keeps_statuses_changed_since(
     from bridgeway.care.services import plan_action_set_status
 
     first = fill("bw_reintegration_plan", case)
-    teacher = PlanAction.objects.get(goal__record=first, text="Meet the head teacher")
+    teacher = action_named("Meet the head teacher", goal__record=first)
     plan_action_set_status(actor=people.caseworker, action_id=teacher.pk, status="done")
 
     values = plan_values()

@@ -15,7 +15,7 @@ from bridgeway.audit.models import AuditEntry
 from bridgeway.care.models import PlanAction, PlanReview, ServiceDelivered
 from bridgeway.care.services import PSYCHOSOCIAL_FIRST, service_record
 from bridgeway.forms.models import FormRecord
-from tests.care.conftest import iso, plan_values, today
+from tests.care.conftest import action_named, iso, plan_values, today
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +122,7 @@ def test_record_a_service_and_bad_input(as_user: Any, case: Any, people: Any) ->
 def test_change_an_action_status(as_user: Any, fill: Any, case: Any, people: Any,
                                  register: Any) -> None:
     plan = fill("bw_reintegration_plan", case)
-    action = PlanAction.objects.get(goal__record=plan, text="Meet the head teacher")
+    action = action_named("Meet the head teacher", goal__record=plan)
     client = as_user(people.caseworker)
     text = page(client.get(f"/care/cases/{case.pk}/"))
     assert f'action="/care/cases/{case.pk}/actions/{action.pk}/status/"' in text

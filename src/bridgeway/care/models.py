@@ -100,7 +100,9 @@ class PlanGoal(models.Model):
     position = models.PositiveSmallIntegerField()  # 1-based row of the ``goal`` repeat
     # Plans written with other (uploaded) forms may use other domain names: kept as given.
     domain = models.CharField(max_length=40)
-    text = models.TextField()
+    # The goal in the plan's words (speaks of the child): encrypted at rest, like the plan
+    # form's answers it comes from. Matched across plan versions in Python, never in SQL.
+    text = EncryptedTextField()
     status = models.CharField(max_length=30)
     # The status the plan form gave; a status changed through the workflow survives a new
     # plan version unless the new version itself changes the form's status.
@@ -128,7 +130,8 @@ class PlanAction(models.Model):
     goal = models.ForeignKey(PlanGoal, on_delete=models.PROTECT, related_name="actions")
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
     position = models.PositiveSmallIntegerField()
-    text = models.TextField()
+    text = EncryptedTextField()  # the action in the plan's words: encrypted at rest
+    # Who is responsible, as the plan names them (an agency or service, not the child).
     responsible_agency_text = models.CharField(max_length=300, blank=True)
     # Set when the text names a registered agency (by code or name).
     responsible_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT,
@@ -179,13 +182,15 @@ class ServiceDelivered(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT,
                              related_name="services_delivered")
     service_type = models.CharField(max_length=30, choices=ServiceType.choices)
-    description = models.TextField(blank=True)
+    # What was done and what came of it, in the provider's words (psychosocial and health
+    # detail): encrypted at rest; the service caps each at 5,000 characters.
+    description = EncryptedTextField(blank=True)
     provider_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT,
                                         null=True, blank=True, related_name="+")
     provider_name = models.CharField(max_length=200, blank=True)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
-    outcome = models.TextField(blank=True)
+    outcome = EncryptedTextField(blank=True)
     action = models.ForeignKey(PlanAction, on_delete=models.PROTECT, null=True, blank=True,
                                related_name="services")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
@@ -219,9 +224,11 @@ class PlanReview(models.Model):
     plan_record = models.ForeignKey(FormRecord, on_delete=models.PROTECT,
                                     related_name="plan_reviews")
     reviewed_on = models.DateField()
-    summary = models.TextField()
-    child_views = models.TextField()
-    child_views_weight = models.TextField()
+    # Progress and decisions, what the child said and how it weighed: encrypted at rest
+    # (the service caps each at 5,000 characters).
+    summary = EncryptedTextField()
+    child_views = EncryptedTextField()
+    child_views_weight = EncryptedTextField()
     plan_change_needed = models.BooleanField(default=False)
     # Earlier than the regular interval when the reviewers want it sooner.
     next_review_on = models.DateField(null=True, blank=True)
