@@ -16,7 +16,18 @@ that reads child records never goes with administrator powers (separation of dut
 forms call the service as their last validation step, so a refusal shows as a form error
 and changes nothing; there is no field the service does not handle (Django's groups and
 per-user permissions are left out: Bridgeway's roles decide, and a permission granted there
-would be a privilege outside the audit)."""
+would be a privilege outside the audit).
+
+Agencies are created and changed only through ``agency_create_as_admin`` and
+``agency_update_as_admin`` (a system administrator; old and new sector and active state in the
+audit entry), the same way.
+
+Second-factor devices: django-otp's own admin pages (add a device for any user, show its key
+and QR code) are taken off the site. A user enrols their device themselves when they sign in;
+an administrator may only remove a user's devices (the "Reset second factor" action on the
+user list, ``user_second_factor_reset_as_admin``, audited), which makes the user enrol again;
+the same administrator never resets both a user's password and their second factor within a
+day (that pair would let them sign in as the user). No page here shows a device secret."""
 
 from __future__ import annotations
 
@@ -32,13 +43,21 @@ from django.contrib.auth.forms import (
     UserChangeForm,
 )
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Exists, OuterRef
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
+from django_otp.models import Device
+from django_otp.plugins.otp_totp import admin as _otp_totp_admin  # noqa: F401 - registers first
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bridgeway.accounts.models import Agency, ApiToken, User
 from bridgeway.accounts.services import (
+    agency_create_as_admin,
+    agency_update_as_admin,
     api_token_revoke_as_admin,
     user_create_as_admin,
+    user_password_reset_check,
+    user_second_factor_reset_as_admin,
     user_set_password_as_admin,
     user_update_as_admin,
 )
@@ -61,16 +80,21 @@ class ConfigurationOnly(admin.ModelAdmin):  # type: ignore[type-arg]
         return super().lookup_allowed(lookup, value, request)
 
 
-@admin.register(Agency)
-class AgencyAdmin(ConfigurationOnly):
-    list_display = ("name", "code", "sector", "country", "region", "active")
-    list_filter = ("sector", "country", "active")
-    search_fields = ("name", "code")
+def unregister_otp_device_admins(site: admin.AdminSite = admin.site) -> None:
+    """Take every django-otp device model (TOTP, and any plugin added later whose admin was
+    imported) off the admin site: devices are enrolled by their user, never here."""
+    for model in list(site._registry):
+        if issubclass(model, Device):
+            site.unregister(model)
+
+
+unregister_otp_device_admins()
 
 
 # What the admin's user forms edit: every one of these goes through the service.
 PROFILE = ("first_name", "last_name", "email", "language")
 PRIVILEGES = ("role", "agency", "is_active", "is_staff", "is_superuser")
+AGENCY = ("name", "code", "sector", "country", "region", "active")
 
 
 def _report(form: forms.BaseForm, exc: DomainError) -> None:
@@ -145,14 +169,56 @@ class PasswordAdminForm(AdminPasswordChangeForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not self.errors and self.user.pk == getattr(self.actor, "pk", None):
-            self.add_error("password1", "Change your own password on your own password page.")
+        if not self.errors:
+            try:
+                user_password_reset_check(actor=self.actor, user_id=self.user.pk,
+                                          usable=bool(data.get("set_usable_password")))
+            except DomainError as exc:
+                self.add_error("password1", exc.message)
         return data
+
+
+class AgencyAdminForm(ServiceWrites, forms.ModelForm):  # type: ignore[misc, type-arg]
+    class Meta:
+        model = Agency
+        fields = AGENCY
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # model validation first (lengths, choices, unique code)
+        if self.errors:
+            return
+        data = {name: self.cleaned_data[name] for name in AGENCY if name in self.cleaned_data}
+        try:
+            if self.instance.pk is None:
+                self.instance = agency_create_as_admin(actor=self.actor, data=data)
+            else:
+                self.instance = agency_update_as_admin(actor=self.actor,
+                                                       agency_id=self.instance.pk, data=data)
+        except DomainError as exc:
+            _report(self, exc)
 
 
 def _for(form_class: type, actor: Any) -> type:
     """The form class bound to the administrator of this request."""
     return type(form_class.__name__, (form_class,), {"actor": actor})
+
+
+@admin.register(Agency)
+class AgencyAdmin(ConfigurationOnly):
+    """Created and changed through the audited agency services (system administrators)."""
+
+    form = AgencyAdminForm
+    list_display = AGENCY
+    list_filter = ("sector", "country", "active")
+    search_fields = ("name", "code")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
+                 **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return _for(form, request.user)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Nothing to save: the form's service call wrote the agency and its audit entry."""
 
 
 @admin.register(User)
@@ -175,8 +241,26 @@ class UserAdmin(ConfigurationOnly, BaseUserAdmin):  # type: ignore[misc]
     )
     readonly_fields = ("last_login", "date_joined")
     filter_horizontal = ()
-    list_display = ("username", "get_full_name", "agency", "role", "is_active")
+    list_display = ("username", "get_full_name", "agency", "role", "is_active",
+                    "second_factor")
     list_filter = ("role", "agency", "is_active")
+    actions = ("reset_second_factor",)
+
+    @admin.display(description="Second factor enrolled", boolean=True)
+    def second_factor(self, obj: Any) -> bool:
+        return bool(getattr(obj, "has_second_factor", False))
+
+    @admin.action(description="Reset second factor (the user enrols again at next sign-in)")
+    def reset_second_factor(self, request: HttpRequest, queryset: Any) -> None:
+        try:
+            count = user_second_factor_reset_as_admin(
+                actor=request.user,  # type: ignore[arg-type]
+                user_ids=list(queryset.values_list("pk", flat=True)))
+        except DomainError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return
+        self.message_user(request, f"Second factor reset for {count} user(s); they enrol "
+                                   "again at their next sign-in.")
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
                  **kwargs: Any) -> Any:
@@ -185,7 +269,8 @@ class UserAdmin(ConfigurationOnly, BaseUserAdmin):  # type: ignore[misc]
 
     def get_queryset(self, request: HttpRequest) -> Any:
         """An agency administrator sees the users of their own agency only."""
-        users = super().get_queryset(request)
+        users = super().get_queryset(request).annotate(has_second_factor=Exists(
+            TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
         if getattr(request.user, "role", "") == "system_admin":
             return users
         agency_id = getattr(request.user, "agency_id", None)

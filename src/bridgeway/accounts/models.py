@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as BaseUserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -56,12 +59,47 @@ class Agency(models.Model):
         return self.sector in JUSTICE_SECTORS
 
 
+class UserManager(BaseUserManager):  # type: ignore[type-arg]
+    """``create_superuser`` (``manage.py createsuperuser``) makes a system administrator
+    belonging to no agency: a superuser with a role that reads child records would break
+    separation of duties (``accounts.services``). Any other role, or an agency, is refused
+    with nothing created. The creation is audited like one in the admin, with no actor (the
+    command line)."""
+
+    def create_superuser(self, username: str, email: str | None = None,
+                         password: str | None = None, **extra_fields: Any) -> User:
+        role = extra_fields.setdefault("role", Role.SYSTEM_ADMIN)
+        if role != Role.SYSTEM_ADMIN:
+            raise ValueError(
+                f"A superuser has the role {Role.SYSTEM_ADMIN.value!r}, not {role!r}: a role "
+                "that reads child records never goes with administrator powers "
+                "(separation of duties).")
+        if extra_fields.get("agency") is not None or extra_fields.get("agency_id"):
+            raise ValueError("A superuser (a system administrator) belongs to no agency.")
+        from django.db import transaction
+
+        from bridgeway.audit.models import Action
+        from bridgeway.audit.services import audit_record
+
+        with transaction.atomic(using=self.db):
+            user = super().create_superuser(username, email, password, **extra_fields)
+            audit_record(actor=None, action=Action.CREATE, object_type="user",
+                         object_id=user.pk,
+                         detail={"username": user.username, "role": user.role, "agency": "",
+                                 "is_active": user.is_active, "is_staff": user.is_staff,
+                                 "is_superuser": user.is_superuser,
+                                 "via": "create_superuser"})
+        return user
+
+
 class User(AbstractUser):
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CASEWORKER)
     language = models.CharField(max_length=10, blank=True)
+
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["username"]

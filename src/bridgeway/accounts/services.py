@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -17,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from bridgeway.access import policy
-from bridgeway.accounts.models import Agency, ApiToken, Role, User
-from bridgeway.audit.models import Action
+from bridgeway.accounts.models import Agency, ApiToken, Role, Sector, User
+from bridgeway.audit.models import Action, AuditEntry
 from bridgeway.audit.services import audit_record
 from bridgeway.core.errors import NotAllowed, NotFound, ValidationFailed
 from bridgeway.core.text import clean_text
@@ -386,31 +387,253 @@ def user_update_as_admin(*, actor: User, user_id: int, data: Mapping[str, Any]) 
     raise refusal
 
 
-def user_set_password_as_admin(*, actor: User, user_id: int, password: str | None) -> User:
-    """An administrator sets another user's password (``None``: no usable password, e.g.
-    single sign-on only). Audited, without the password: a reset is also a way to act as
-    that user. One's own password is changed on one's own password page (old one asked)."""
+def _password_reset_refusal(actor: User, user: User, *, usable: bool) -> NotAllowed | None:
+    """Raise for one's own password or a user out of reach; return the (audited) refusal
+    when the same administrator reset the user's second factor recently."""
+    if user.pk == actor.pk:
+        raise NotAllowed("Change your own password on your own password page.")
+    why = _agency_admin_scope(actor, _state(user), _state(user))
+    if why:
+        raise NotAllowed(why)
+    if usable and _recently_reset(actor, user, "second_factor"):
+        return _refuse(actor=actor, user_id=user.pk, username=user.username,
+                       attempted="password", rule="four_eyes_recovery", requested={},
+                       message=RECOVERY)
+    return None
+
+
+def user_password_reset_check(*, actor: User, user_id: int, usable: bool = True) -> None:
+    """Whether ``actor`` may set this user's password (``usable`` False: remove it); raises
+    as ``user_set_password_as_admin`` would, writing nothing but the ``refused`` entry. The
+    admin's password form calls it while validating, so a refusal is a form error."""
     _check_actor(actor)
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id).first()
         if user is None:
             raise NotFound()
-        if user.pk == actor.pk:
-            raise NotAllowed("Change your own password on your own password page.")
-        why = _agency_admin_scope(actor, _state(user), _state(user))
-        if why:
-            raise NotAllowed(why)
-        if password is None:
-            user.set_unusable_password()
-        else:
-            try:
-                password_validation.validate_password(password, user)
-            except DjangoValidationError as exc:
-                raise ValidationFailed({"password": exc.messages}) from exc
-            user.set_password(password)
-        user.save(update_fields=["password"])
-        audit_record(actor=actor, action=Action.UPDATE, object_type="user",
-                     object_id=user.pk, detail={"username": user.username,
-                                                "profile": ["password"],
-                                                "usable": password is not None})
+        refusal = _password_reset_refusal(actor, user, usable=usable)
+    if refusal is not None:
+        raise refusal
+
+
+def user_set_password_as_admin(*, actor: User, user_id: int, password: str | None) -> User:
+    """An administrator sets another user's password (``None``: no usable password, e.g.
+    single sign-on only). Audited, without the password: a reset is also a way to act as
+    that user. One's own password is changed on one's own password page (old one asked).
+    Refused (audited) when the same administrator reset the user's second factor within
+    ``RECOVERY_WINDOW``: see ``user_second_factor_reset_as_admin``."""
+    _check_actor(actor)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None:
+            raise NotFound()
+        refusal = _password_reset_refusal(actor, user, usable=password is not None)
+        if refusal is None:
+            if password is None:
+                user.set_unusable_password()
+            else:
+                try:
+                    password_validation.validate_password(password, user)
+                except DjangoValidationError as exc:
+                    raise ValidationFailed({"password": exc.messages}) from exc
+                user.set_password(password)
+            user.save(update_fields=["password"])
+            audit_record(actor=actor, action=Action.UPDATE, object_type="user",
+                         object_id=user.pk, detail={"username": user.username,
+                                                    "profile": ["password"],
+                                                    "usable": password is not None})
+    if refusal is not None:
+        raise refusal
     return user
+
+
+# --- second factor: reset by an administrator ------------------------------------------
+#
+# A user enrols their second-factor device themselves, on the sign-in page (``web.views.
+# account.mfa``), and only they see its secret. Django-otp's own admin pages (add a device
+# for anybody, see its key and QR code) are not offered (``accounts.admin``): with a
+# password reset they would let an administrator sign in as that user unaudited. What an
+# administrator may do is *remove* a user's devices (a lost phone), which forces the user
+# to enrol again at their next request; audited, with no secret in the entry.
+
+
+# The same administrator never resets both a user's password and their second factor within
+# this window: the two together let them sign in as the user (and enrol a device of their
+# own). Another administrator does the second half (four eyes), or it waits.
+RECOVERY_WINDOW = timedelta(hours=24)
+RECOVERY = ("You reset this user's password or second factor recently: resetting the "
+            "other one too would let you sign in as them. Another administrator does it "
+            "(four eyes), or it waits 24 hours. Nothing was changed.")
+
+
+def _recently_reset(actor: User, user: User, what: str) -> bool:
+    """Whether ``actor`` reset ``user``'s ``password`` or ``second_factor`` within
+    ``RECOVERY_WINDOW`` (from the audit log, the record of both)."""
+    details = AuditEntry.objects.filter(
+        actor_id=actor.pk, object_type="user", object_id=str(user.pk),
+        action__in=[Action.UPDATE, Action.DELETE],
+        at__gte=timezone.now() - RECOVERY_WINDOW).values_list("detail", flat=True)
+    for detail in details:
+        if what == "password" and "password" in (detail.get("profile") or []) \
+                and detail.get("usable", True):
+            return True
+        if what == "second_factor" and detail.get("second_factor") == "reset":
+            return True
+    return False
+
+
+def _otp_devices(user: User) -> list[Any]:
+    from django_otp import devices_for_user
+
+    return list(devices_for_user(user, confirmed=None))
+
+
+def user_second_factor_reset_as_admin(*, actor: User, user_ids: list[int]) -> int:
+    """Remove every second-factor device of these users; they enrol again when they next
+    sign in (a signed-in session stops counting as verified at its next request). A system
+    administrator for any other user, an agency administrator for their agency's users;
+    never one's own devices. One audit entry per user whose devices were removed (device
+    type, name and whether confirmed: no key). Returns how many users were reset. Refused
+    as a whole, nothing removed, if any user is out of the actor's reach, or (audited as
+    ``refused``) if the actor set one of these users' passwords within ``RECOVERY_WINDOW``:
+    the two together would let them sign in as the user."""
+    _check_actor(actor)
+    refusal: NotAllowed | None = None
+    with transaction.atomic():
+        users = list(User.objects.select_for_update().filter(
+            pk__in=list(user_ids)).order_by("pk"))
+        if len(users) != len(set(user_ids)):
+            raise NotFound()
+        for user in users:
+            if user.pk == actor.pk:
+                raise NotAllowed("Nobody resets their own second factor as an administrator: "
+                                 "another administrator does (four eyes). Nothing was "
+                                 "changed.")
+            why = _agency_admin_scope(actor, _state(user), _state(user))
+            if why:
+                raise NotAllowed(why + " Nothing was changed.")
+        for user in users:
+            if _recently_reset(actor, user, "password"):
+                refusal = _refuse(actor=actor, user_id=user.pk, username=user.username,
+                                  attempted="second_factor", rule="four_eyes_recovery",
+                                  requested={}, message=RECOVERY)
+                break
+        reset = 0
+        for user in users if refusal is None else []:
+            devices = _otp_devices(user)
+            if not devices:
+                continue
+            removed = [{"type": device._meta.label_lower, "name": device.name,
+                        "confirmed": bool(device.confirmed)} for device in devices]
+            for device in devices:
+                device.delete()
+            audit_record(actor=actor, action=Action.DELETE, object_type="user",
+                         object_id=user.pk,
+                         detail={"username": user.username, "second_factor": "reset",
+                                 "removed": removed})
+            reset += 1
+    if refusal is not None:
+        raise refusal
+    return reset
+
+
+# --- agencies ----------------------------------------------------------------------------
+#
+# An agency's sector decides what its users see (the access policy grants child-record
+# categories by sector) and deactivating it stops anyone joining; so an agency is created and
+# changed only here, by a system administrator, audited with old and new values.
+
+AGENCY_FIELDS = ("code", "name", "sector", "country", "region", "active")
+
+
+def _clean_agency_input(data: Mapping[str, Any], *, creating: bool,
+                        current: Agency | None) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    if creating or "code" in data:
+        code = clean_text(data.get("code"), field="code", required=True, max_length=40,
+                          errors=errors)
+        if code:
+            if not re.fullmatch(r"[-a-zA-Z0-9_]+", code):
+                errors.setdefault("code", []).append(
+                    "Letters, digits, hyphens and underscores only.")
+            taken = Agency.objects.filter(code__iexact=code)
+            if current is not None:
+                taken = taken.exclude(pk=current.pk)
+            if taken.exists():
+                errors.setdefault("code", []).append(
+                    "An agency with that code already exists.")
+        out["code"] = code
+    if creating or "name" in data:
+        out["name"] = clean_text(data.get("name"), field="name", required=True,
+                                 max_length=200, errors=errors)
+    if creating or "sector" in data:
+        sector = data.get("sector")
+        if sector not in Sector.values:
+            errors.setdefault("sector", []).append(
+                "Unknown sector: choose one of " + ", ".join(Sector.values) + ".")
+        out["sector"] = sector
+    if creating or "country" in data:
+        country = (clean_text(data.get("country"), field="country", required=True,
+                              max_length=2, errors=errors) or "").upper()
+        if country and not re.fullmatch(r"[A-Z]{2}", country):
+            errors.setdefault("country", []).append(
+                "A two-letter country code (ISO 3166-1 alpha-2).")
+        out["country"] = country
+    if "region" in data:
+        out["region"] = clean_text(data.get("region"), field="region", max_length=40,
+                                   errors=errors)
+    if "active" in data:
+        if not isinstance(data["active"], bool):
+            errors.setdefault("active", []).append("Must be true or false.")
+        out["active"] = data["active"]
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def _check_agency_actor(actor: Any) -> None:
+    if not (_is_system_admin(actor) and getattr(actor, "is_active", False)):
+        raise NotAllowed("Only a system administrator creates or changes agencies: an "
+                         "agency's sector decides what its users see.")
+
+
+@transaction.atomic
+def agency_create_as_admin(*, actor: User, data: Mapping[str, Any]) -> Agency:
+    """A system administrator registers an agency. Audited as ``create`` with every
+    field."""
+    _check_agency_actor(actor)
+    values = _clean_agency_input(data, creating=True, current=None)
+    agency = Agency.objects.create(**values)
+    audit_record(actor=actor, action=Action.CREATE, object_type="agency",
+                 object_id=agency.pk,
+                 detail={name: getattr(agency, name) for name in AGENCY_FIELDS})
+    return agency
+
+
+@transaction.atomic
+def agency_update_as_admin(*, actor: User, agency_id: int,
+                           data: Mapping[str, Any]) -> Agency:
+    """A system administrator changes an agency: the fields present in ``data``. Audited as
+    ``update`` with old and new of every changed field, and always the sector and active
+    state before and after (what its users may see)."""
+    _check_agency_actor(actor)
+    agency = Agency.objects.select_for_update().filter(pk=agency_id).first()
+    if agency is None:
+        raise NotFound()
+    values = _clean_agency_input(data, creating=False, current=agency)
+    changed = {name: {"old": getattr(agency, name), "new": value}
+               for name, value in values.items() if getattr(agency, name) != value}
+    if not changed:
+        return agency
+    before = {"sector": agency.sector, "active": agency.active}
+    for name, change in changed.items():
+        setattr(agency, name, change["new"])
+    agency.save(update_fields=list(changed))
+    audit_record(actor=actor, action=Action.UPDATE, object_type="agency",
+                 object_id=agency.pk,
+                 detail={"code": agency.code, "changed": changed,
+                         "sector": {"old": before["sector"], "new": agency.sector},
+                         "active": {"old": before["active"], "new": agency.active},
+                         "users": agency.users.count()})
+    return agency
