@@ -4,8 +4,9 @@
 
 ``OLD_SELECTORS_FILE`` is an earlier ``registry/selectors.py`` (``git show REV:path > f``).
 The benchmark's name queries run through the case list (access policy and audit entry
-included) alternately with the earlier ranking and the current one, so both see the same
-machine load; prints p50/p95 of each and their ratio, and whether the first ten results
+included) twice with each version, in the order old-new-new-old or new-old-old-new from
+query to query (so both see the same machine load and each meets half the queries first,
+with colder caches); prints p50/p95 of each and their ratio, and whether the first ten results
 are the same, and recall@10 of each. A tool for the figures in ``docs/performance.md``, not part of ``make bench``.
 """
 
@@ -50,10 +51,12 @@ def main() -> int:
         times = {"old": [], "new": []}
         same = 0
         found = {"old": 0, "new": 0}
-        for q in qs:
+        for i, q in enumerate(qs):
             got = {}
-            for label, module in (("old", old), ("new", current), ("old", old),
-                                  ("new", current)):
+            # Each version runs the query twice; which one meets it first (colder caches)
+            # alternates from query to query, so neither is favoured.
+            order = (("old", old), ("new", current), ("new", current), ("old", old))
+            for label, module in (order if i % 2 == 0 else order[::-1]):
                 case_selectors.name_match_scores = module.name_match_scores
                 filters = case_selectors.CaseFilters(q=q.text)
                 t0 = time.perf_counter()

@@ -86,6 +86,21 @@ def people(db: Any) -> Personas:
     return Personas()
 
 
+@pytest.fixture
+def admin_client(people: Personas, settings: Any) -> Any:
+    """The system admin signed in to the Django admin, staff and superuser as the demo and
+    ``createsuperuser`` make them (replaces pytest-django's fixture of the same name)."""
+    from django.test import Client
+
+    settings.BRIDGEWAY_REQUIRE_MFA = False
+    sysadmin = people.sysadmin
+    sysadmin.is_staff = sysadmin.is_superuser = True
+    sysadmin.save(update_fields=["is_staff", "is_superuser"])
+    client = Client()
+    assert client.login(username="sysadmin", password="pw-sysadmin")
+    return client
+
+
 def child_payload(**overrides: Any) -> dict[str, Any]:
     """A valid registration payload; tests override what they exercise."""
     data: dict[str, Any] = {

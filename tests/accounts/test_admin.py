@@ -3,10 +3,7 @@ never added, edited (a token moved to another user, a revocation undone) or dele
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from django.test import Client
 
 from bridgeway.accounts.models import ApiToken
 from bridgeway.accounts.services import api_token_authenticate, api_token_issue
@@ -14,17 +11,6 @@ from bridgeway.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 TOKENS = "/admin/accounts/apitoken/"
-
-
-@pytest.fixture
-def admin_client(people: Any, settings: Any) -> Client:
-    settings.BRIDGEWAY_REQUIRE_MFA = False
-    sysadmin = people.sysadmin
-    sysadmin.is_staff = sysadmin.is_superuser = True  # as the demo and createsuperuser do
-    sysadmin.save(update_fields=["is_staff", "is_superuser"])
-    client = Client()
-    assert client.login(username="sysadmin", password="pw-sysadmin")
-    return client
 
 
 def test_a_token_cannot_be_moved_to_another_user_or_unrevoked(people, admin_client):

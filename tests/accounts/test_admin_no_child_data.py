@@ -20,17 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(people: Any, settings: Any) -> Client:
-    settings.BRIDGEWAY_REQUIRE_MFA = False
-    sysadmin = people.sysadmin
-    sysadmin.is_staff = sysadmin.is_superuser = True  # as the demo and createsuperuser do
-    sysadmin.save(update_fields=["is_staff", "is_superuser"])
-    client = Client()
-    assert client.login(username="sysadmin", password="pw-sysadmin")
-    return client
-
-
-@pytest.fixture
 def held(people: Any, register: Any) -> tuple[Case, tuple[str, ...]]:
     """A case of agency A, registered by (and assigned to) the caseworker, with what would
     identify the child on a page."""

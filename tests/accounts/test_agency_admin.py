@@ -9,7 +9,6 @@ import re
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from bridgeway.accounts.models import Agency
 from bridgeway.accounts.services import agency_create_as_admin, agency_update_as_admin
@@ -19,17 +18,6 @@ from bridgeway.core.errors import NotAllowed, NotFound, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 AGENCIES = "/admin/accounts/agency/"
-
-
-@pytest.fixture
-def admin_client(people: Any, settings: Any) -> Client:
-    settings.BRIDGEWAY_REQUIRE_MFA = False
-    sysadmin = people.sysadmin
-    sysadmin.is_staff = sysadmin.is_superuser = True  # as the demo and createsuperuser do
-    sysadmin.save(update_fields=["is_staff", "is_superuser"])
-    client = Client()
-    assert client.login(username="sysadmin", password="pw-sysadmin")
-    return client
 
 
 def _form(agency: Agency | None = None, **changes: Any) -> dict[str, Any]:

@@ -27,17 +27,6 @@ pytestmark = pytest.mark.django_db
 USERS = "/admin/accounts/user/"
 
 
-@pytest.fixture
-def admin_client(people: Any, settings: Any) -> Client:
-    settings.BRIDGEWAY_REQUIRE_MFA = False
-    sysadmin = people.sysadmin
-    sysadmin.is_staff = sysadmin.is_superuser = True  # as the demo and createsuperuser do
-    sysadmin.save(update_fields=["is_staff", "is_superuser"])
-    client = Client()
-    assert client.login(username="sysadmin", password="pw-sysadmin")
-    return client
-
-
 def _enrol(username: str, settings: Any) -> tuple[Client, TOTPDevice]:
     """The user signs in and enrols their authenticator app through the real page."""
     settings.BRIDGEWAY_REQUIRE_MFA = True

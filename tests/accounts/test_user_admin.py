@@ -21,17 +21,6 @@ pytestmark = pytest.mark.django_db
 USERS = "/admin/accounts/user/"
 
 
-@pytest.fixture
-def admin_client(people: Any, settings: Any) -> Client:
-    settings.BRIDGEWAY_REQUIRE_MFA = False
-    sysadmin = people.sysadmin
-    sysadmin.is_staff = sysadmin.is_superuser = True  # as the demo and createsuperuser do
-    sysadmin.save(update_fields=["is_staff", "is_superuser"])
-    client = Client()
-    assert client.login(username="sysadmin", password="pw-sysadmin")
-    return client
-
-
 def _form(user: User, **changes: Any) -> dict[str, Any]:
     """The change form as the admin page posts it, with ``changes`` applied."""
     values: dict[str, Any] = {

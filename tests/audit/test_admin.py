@@ -4,11 +4,8 @@ integrity check's result cannot be edited there."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.contrib import admin
-from django.test import Client
 
 from bridgeway.audit.jobs import audit_integrity_check
 from bridgeway.audit.models import AuditEntry, IntegrityCheck
@@ -19,17 +16,6 @@ pytestmark = pytest.mark.django_db
 # Apps whose models hold child data and are read only through selectors, the access policy
 # and the audit log.
 CHILD_DATA_APPS = {"registry", "cases", "forms", "care"}
-
-
-@pytest.fixture
-def admin_client(people: Any, settings: Any) -> Client:
-    settings.BRIDGEWAY_REQUIRE_MFA = False
-    sysadmin = people.sysadmin
-    sysadmin.is_staff = sysadmin.is_superuser = True  # as the demo and createsuperuser do
-    sysadmin.save(update_fields=["is_staff", "is_superuser"])
-    client = Client()
-    assert client.login(username="sysadmin", password="pw-sysadmin")
-    return client
 
 
 def test_system_admin_cannot_read_the_audit_log_in_the_admin(people, register, admin_client):

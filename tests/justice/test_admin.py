@@ -26,16 +26,6 @@ CONFIGURATION = {("justice", "Facility"), ("justice", "JurisdictionRuleSet")}
 
 
 @pytest.fixture
-def admin_client(people: Any) -> Client:
-    sysadmin = people.sysadmin
-    sysadmin.is_staff = sysadmin.is_superuser = True  # as the demo and createsuperuser do
-    sysadmin.save(update_fields=["is_staff", "is_superuser"])
-    client = Client()
-    assert client.login(username="sysadmin", password="pw-sysadmin")
-    return client
-
-
-@pytest.fixture
 def held(people: Any, justice_case: Any, jakarta: Any) -> m.DetentionEpisode:
     """A child held in LPKA Jakarta, held with adults (so an alert is open), with markers
     in the register entry."""

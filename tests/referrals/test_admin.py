@@ -21,16 +21,6 @@ REFERRAL_MODELS = ("consent", "referral", "servicereport", "transfer", "transfer
                    "breakglass", "notification", "correctionrequest")
 
 
-@pytest.fixture
-def admin_client(people: Any) -> Client:
-    sysadmin = people.sysadmin
-    sysadmin.is_staff = sysadmin.is_superuser = True  # as the demo and createsuperuser do
-    sysadmin.save(update_fields=["is_staff", "is_superuser"])
-    client = Client()
-    assert client.login(username="sysadmin", password="pw-sysadmin")
-    return client
-
-
 def test_no_model_of_the_referrals_app_is_in_the_admin() -> None:
     assert not [model for model in admin.site._registry
                 if model._meta.app_label == "referrals"]
