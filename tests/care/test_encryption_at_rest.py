@@ -28,6 +28,7 @@ from bridgeway.core import crypto
 from bridgeway.referrals import subject_requests as sr
 from tests.api.conftest import client_with_token
 from tests.care.conftest import heard, iso, plan_values, today
+from tests.raw_db import cells_holding, raw_column
 
 pytestmark = pytest.mark.django_db
 
@@ -112,31 +113,6 @@ WRITTEN = [m("sleeps without nightmares"), m("weekly counselling at the clinic")
            m("I want to stay with my aunt"), m("the move to the aunt is planned")]
 
 
-def _raw(label: str, field: str) -> list[Any]:
-    model = apps.get_model(label)
-    q = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {q(model._meta.get_field(field).column)} "  # noqa: S608
-                       f"FROM {q(model._meta.db_table)}")
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _marker_anywhere() -> list[tuple[str, str]]:
-    """(table, column) of every cell of the whole database holding the marker."""
-    found = []
-    q = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            if table.startswith("django_"):
-                continue
-            cursor.execute(f"SELECT * FROM {q(table)}")  # noqa: S608
-            columns = [c[0] for c in cursor.description]
-            for row in cursor.fetchall():
-                found += [(table, column) for column, cell in zip(columns, row, strict=True)
-                          if MARK in str(cell)]
-    return found
-
-
 def test_every_covered_column_is_encrypted_and_rotated() -> None:
     contexts = {f.crypto_context for _, fields in crypto.encrypted_models() for f in fields}
     for label, fields in COVERED.items():
@@ -155,13 +131,13 @@ def test_raw_database_holds_no_plaintext_of_care_free_text(
         "Plan action 1.1 (Psychosocial well-being)", "Plan action 2.1 (Family)"]
     for label, fields in COVERED.items():
         for field in fields:
-            values = _raw(label, field)
+            values = raw_column(label, field)
             assert any(values), f"nothing written to {label}.{field}"
             for value in values:
                 assert value in ("", None) or crypto.is_token(value), (label, field)
                 assert MARK not in (value or ""), (label, field)
     # The whole database, every table and column: the words are nowhere in plaintext.
-    assert _marker_anywhere() == []
+    assert cells_holding(MARK) == []
 
     # The API reads them back...
     api = written["api"]
@@ -234,7 +210,7 @@ def test_rotation_rewraps_the_care_columns_and_the_old_key_can_go(
                for name in ("summary", "child_views", "child_views_weight"))
     for label, fields in COVERED.items():
         for field in fields:
-            assert {crypto.token_key_id(v) for v in _raw(label, field) if v} == {"k2"}
+            assert {crypto.token_key_id(v) for v in raw_column(label, field) if v} == {"k2"}
     settings.BRIDGEWAY_MASTER_KEYS = f"k2:{keys['k2']}"  # the old key is gone
     after = {label: sorted(tuple(getattr(row, f) for f in fields)
                            for row in apps.get_model(label).objects.all())
@@ -275,17 +251,17 @@ def test_migration_encrypts_existing_rows_restartably_and_reverses(
         step.code(apps, editor)
         step.code(apps, editor)  # a re-run after a failure is harmless
     for (label, field, pk), value in old.items():
-        stored = _raw(label, field)
+        stored = raw_column(label, field)
         assert stored and all(crypto.is_token(v) for v in stored if v), (label, field)
         assert not any(MARK in (v or "") for v in stored), (label, field)
         assert getattr(apps.get_model(label).objects.get(pk=pk), field) == value
     assert Task.objects.get(pk=task.pk).title == "Plan action past its due date (2026-01-05)"
-    assert _marker_anywhere() == []
+    assert cells_holding(MARK) == []
     for step in reversed(steps):
         step.reverse_code(apps, editor)
     for (label, field, _pk), value in old.items():
-        assert value in _raw(label, field), (label, field)
-        assert not any(crypto.is_token(v) for v in _raw(label, field)), (label, field)
+        assert value in raw_column(label, field), (label, field)
+        assert not any(crypto.is_token(v) for v in raw_column(label, field)), (label, field)
 
 
 def test_database_lookups_on_the_encrypted_columns_are_refused(db: Any) -> None:

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.db.models import Q
 from django.test import Client
 from django.utils import timezone
@@ -35,6 +34,7 @@ from bridgeway.registry import models as reg
 from tests.care.conftest import builtin, fill  # noqa: F401
 from tests.cases.test_retention import AFTER, CLOSED, MARK, marked_payload
 from tests.forms.odk_support import basic, collect_submission, visit_xlsx
+from tests.raw_db import cells_holding
 
 pytestmark = pytest.mark.django_db
 
@@ -78,19 +78,8 @@ def raw_marker_hits() -> list[str]:
     the marker. The audit log is left out: it is never touched, and the entries written
     before the run may name what the users did (the run's own entries are checked
     separately)."""
-    hits = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            if table == "audit_auditentry":
-                continue
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
-            for row in cursor.fetchall():
-                cells = [bytes(c).decode("utf-8", "replace") if isinstance(c, bytes | memoryview)
-                         else str(c) for c in row]
-                if any(MARK in cell.lower() for cell in cells):
-                    hits.append(table)
-                    break
-    return hits
+    hits = cells_holding(MARK, skip=("audit_auditentry",), ignore_case=True)
+    return list(dict.fromkeys(table for table, _column in hits))
 
 
 def odk_submissions(people: Any, case: Case) -> None:

@@ -33,6 +33,7 @@ from bridgeway.referrals.models import (
     Transfer,
 )
 from tests.justice.conftest import ago, episode_data, jakarta  # noqa: F401
+from tests.raw_db import cells_holding, raw_column
 from tests.referrals.conftest import child_consent, make_referral
 
 pytestmark = pytest.mark.django_db
@@ -112,15 +113,6 @@ def _write_everything(people: Any, case: Any, facility: Any) -> dict[str, Any]:
             "transfer": transfer, "use": use, "correction": correction, "episode": episode}
 
 
-def _raw(label: str, field: str) -> list[Any]:
-    model = apps.get_model(label)
-    q = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {q(model._meta.get_field(field).column)} "  # noqa: S608
-                       f"FROM {q(model._meta.db_table)}")
-        return [row[0] for row in cursor.fetchall()]
-
-
 def test_every_covered_column_is_encrypted_and_rotated() -> None:
     contexts = {f.crypto_context for _, fields in crypto.encrypted_models() for f in fields}
     for label, fields in COVERED.items():
@@ -133,27 +125,15 @@ def test_raw_database_holds_no_plaintext_of_sharing_free_text(
     written = _write_everything(people, sensitive_case, jakarta)
     for label, fields in COVERED.items():
         for field in fields:
-            values = _raw(label, field)
+            values = raw_column(label, field)
             assert any(values), f"nothing written to {label}.{field}"
             for value in values:
                 assert value in ("", None) or crypto.is_token(value), (label, field)
                 assert MARK not in (value or ""), (label, field)
     # The whole database: the marker shows only as an audit entry's reason (by design).
-    q = connection.ops.quote_name
-    seen_in_audit_reasons = 0
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            if table.startswith("django_"):
-                continue
-            cursor.execute(f"SELECT * FROM {q(table)}")  # noqa: S608
-            columns = [c[0] for c in cursor.description]
-            for row in cursor.fetchall():
-                for column, cell in zip(columns, row, strict=True):
-                    if MARK not in str(cell):
-                        continue
-                    assert (table, column) == ("audit_auditentry", "reason"), (table, column)
-                    seen_in_audit_reasons += 1
-    assert seen_in_audit_reasons  # the check above did look at the audit log
+    found = cells_holding(MARK)
+    assert found  # the scan did look at the audit log
+    assert set(found) == {("audit_auditentry", "reason")}, found
     # The application still reads plaintext.
     own = Consent.objects.get(pk=written["own"].pk)
     assert (own.purpose, own.caregiver_involvement, own.withdrawn_reason,
@@ -245,7 +225,7 @@ def test_migrations_encrypt_existing_rows_restartably_and_reverse(
         step.code(apps, editor)
         step.code(apps, editor)  # a re-run after a failure is harmless
     for (label, field), value in old.items():
-        stored = _raw(label, field)
+        stored = raw_column(label, field)
         assert all(crypto.is_token(v) for v in stored if v), (label, field)
         assert not any(MARK in (v or "") for v in stored), (label, field)
         fresh = apps.get_model(label).objects.get(pk=rows[label])
@@ -255,7 +235,7 @@ def test_migrations_encrypt_existing_rows_restartably_and_reverse(
     for step in steps:
         step.reverse_code(apps, editor)
     for (label, field), value in old.items():
-        assert value in _raw(label, field), (label, field)
+        assert value in raw_column(label, field), (label, field)
 
 
 def test_database_lookups_on_the_encrypted_columns_are_refused(people: Any) -> None:
