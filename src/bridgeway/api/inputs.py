@@ -26,6 +26,7 @@ from bridgeway.cases.models import (
     Status,
     VictimStatus,
 )
+from bridgeway.cases.selectors import MAX_FILTER_AGE
 from bridgeway.registry.models import (
     AgeMethod,
     AliasType,
@@ -217,6 +218,15 @@ class CaseListQuery(StrictSerializer):
     overdue = serializers.BooleanField(required=False, default=False)
     cursor = serializers.CharField(required=False, allow_blank=True, max_length=200,
                                    help_text="``next_cursor`` of the previous page.")
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True,
+                                  help_text="Only children of this sex, and those whose sex "
+                                            "is unknown.")
+    age_from = serializers.IntegerField(required=False, min_value=0, max_value=MAX_FILTER_AGE,
+                                        help_text="Lowest age for all purposes, in years "
+                                                  "(children of unknown age are kept).")
+    age_to = serializers.IntegerField(required=False, min_value=0, max_value=MAX_FILTER_AGE,
+                                      help_text="Highest age for all purposes, in years "
+                                                "(children of unknown age are kept).")
 
 
 # --- tokens ------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ import base64
 import binascii
 import itertools
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from bridgeway.access import policy
@@ -20,7 +20,7 @@ from bridgeway.audit.services import audit_record
 from bridgeway.cases.models import Case, CaseEvent, CaseNote, Risk, Status, Task, TaskStatus
 from bridgeway.core.errors import ValidationFailed
 from bridgeway.registry import age
-from bridgeway.registry.models import Child, ChildName
+from bridgeway.registry.models import Child, ChildName, Sex
 from bridgeway.registry.selectors import CASE_NUMBER_RE, identifier_child_ids, name_match_scores
 
 PAGE_SIZE = 25
@@ -36,6 +36,11 @@ class CaseFilters:
     assigned_to: int | None = None
     overdue: bool = False
     cursor: str = ""
+    # Narrowing (a name shared by many children): the child's sex and age for all purposes
+    # in whole years. A child whose sex or age was not recorded is never left out.
+    sex: str = ""
+    age_from: int | None = None
+    age_to: int | None = None
 
     @classmethod
     def from_params(cls, params: Any) -> CaseFilters:
@@ -55,13 +60,55 @@ class CaseFilters:
             else:
                 assigned = int(assigned_raw)
         overdue = str(params.get("overdue") or "").lower() in {"1", "true", "on", "yes"}
+        sex = params.get("sex") or ""
+        if sex and sex not in Sex.values:
+            errors["sex"] = [f"Unknown sex {sex!r}."]
+        ages: dict[str, int | None] = {}
+        for name in ("age_from", "age_to"):
+            raw = str(params.get(name) or "").strip()
+            ages[name] = None
+            if not raw:
+                continue
+            if not raw.isdigit() or int(raw) > MAX_FILTER_AGE:
+                errors[name] = [f"Must be a whole number of years from 0 to {MAX_FILTER_AGE}."]
+            else:
+                ages[name] = int(raw)
+        low, high = ages["age_from"], ages["age_to"]
+        if low is not None and high is not None and low > high:
+            errors["age_to"] = ["Must not be below the lowest age."]
         if errors:
             raise ValidationFailed(errors)
         return cls(q=q, status=status, risk=risk, assigned_to=assigned, overdue=overdue,
-                   cursor=params.get("cursor") or "")
+                   cursor=params.get("cursor") or "", sex=sex, age_from=low, age_to=high)
 
     def as_audit(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in ("", None, False)}
+
+
+MAX_FILTER_AGE = 30  # children who turned 18 during their case stay on the list
+
+
+def latest_birth_date_for_age(years: int, today: date) -> date:
+    """The latest youngest plausible birth date of a child aged at least ``years`` today
+    (29 February included: the day is found by the same rule as the age shown)."""
+    born = age.add_years(today, -years)
+    while age.years_between(born, today) < years:
+        born -= timedelta(days=1)
+    return born
+
+
+def _narrowed(qs: QuerySet[Case], filters: CaseFilters, today: date) -> QuerySet[Case]:
+    """The cases whose child fits the sex and age range asked for, or has none recorded."""
+    if filters.sex:
+        qs = qs.filter(Q(child__sex=filters.sex) | Q(child__sex=Sex.UNKNOWN))
+    unknown_age = Q(child__youngest_birth_date__isnull=True)
+    if filters.age_from is not None:
+        born_by = latest_birth_date_for_age(filters.age_from, today)
+        qs = qs.filter(Q(child__youngest_birth_date__lte=born_by) | unknown_age)
+    if filters.age_to is not None:
+        too_old = latest_birth_date_for_age(filters.age_to + 1, today)
+        qs = qs.filter(Q(child__youngest_birth_date__gt=too_old) | unknown_age)
+    return qs
 
 
 @dataclass
@@ -122,6 +169,7 @@ def case_list(*, actor: Any, filters: CaseFilters, page_size: int = PAGE_SIZE) -
         qs = qs.filter(assigned_to_id=filters.assigned_to)
     if filters.overdue:
         qs = qs.filter(Exists(_overdue_tasks(now).filter(case=OuterRef("pk"))))
+    qs = _narrowed(qs, filters, timezone.localdate())
 
     ranked = False
     if filters.q:

@@ -19,6 +19,7 @@ from bridgeway.access import policy
 from bridgeway.cases import selectors, services
 from bridgeway.cases.models import WORK_STEPS, ClosureReason, Risk, Status
 from bridgeway.core.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
+from bridgeway.registry.models import Sex
 from bridgeway.web.views.base import domain_errors, int_or_none, is_htmx_partial
 
 
@@ -34,6 +35,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "may_configure": policy.may_configure(user)})
     context: dict[str, Any] = {
         "params": request.GET, "statuses": Status.choices, "risks": Risk.choices,
+        "sexes": [c for c in Sex.choices if c[0] != Sex.UNKNOWN],
+        "max_age": selectors.MAX_FILTER_AGE,
         "caseworkers": selectors.agency_caseworkers(actor=user),  # lazy: full page only
         "may_register": policy.may_register(user), "errors": {}, "page": None,
     }
