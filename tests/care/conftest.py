@@ -189,3 +189,12 @@ def clock(monkeypatch: Any) -> Clock:
     real_now = timezone.now
     monkeypatch.setattr(timezone, "now", lambda: real_now() + clock.offset)
     return clock
+
+
+@pytest.fixture
+def second_supervisor(people: Any) -> Any:
+    """Another supervisor of the caseworker's agency: the second pair of eyes."""
+    from bridgeway.accounts.models import User
+
+    return User.objects.create_user(username="second_supervisor", agency=people.agency_a,
+                                    role="supervisor", password="pw-second_supervisor")

@@ -30,12 +30,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def second_supervisor(people: Any) -> User:
-    return User.objects.create_user(username="second_supervisor", agency=people.agency_a,
-                                    role="supervisor", password="pw-second_supervisor")
-
-
-@pytest.fixture
 def requested_then_form(fill: Any, case: Any, people: Any) -> FormRecord:
     """The supervisor requested the case's closure; then the caseworker wrote the closure
     form, which waits for a supervisor's approval."""

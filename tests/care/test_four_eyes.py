@@ -27,12 +27,6 @@ from tests.api.conftest import client_with_token
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def second_supervisor(people: Any) -> User:
-    return User.objects.create_user(username="second_supervisor", agency=people.agency_a,
-                                    role="supervisor", password="pw-second_supervisor")
-
-
 def _record_state(record: Any) -> tuple[str, int, list[str], int]:
     fresh = FormRecord.objects.get(pk=record.pk)
     return (fresh.status, fresh.version,
