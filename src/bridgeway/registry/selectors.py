@@ -167,7 +167,7 @@ def fuzzy_neighbours(words: Sequence[str]) -> dict[str, list[tuple[str, int, int
     return {w: close_words(w, known) for w in words}
 
 
-def _known_latin(keys: Sequence[str]) -> dict[str, int]:
+def _known_latin(keys: set[str]) -> dict[str, int]:
     """df of those ``keys`` the vocabulary holds as Latin keys: one probe of the unique
     ``(kind, key)`` index per key on PostgreSQL, whatever the statistics say (``key =
     ANY(...)`` over a thousand strings may be planned as a scan)."""
@@ -210,7 +210,9 @@ def pair_neighbours(pairs: Sequence[tuple[str, str, str]],
 
 
 def query_keys(query: str) -> list[QueryKey]:
-    """The weighted keys of a query that exist in the registry, rarest first (2 queries).
+    """The weighted keys of a query that exist in the registry, rarest first: one query,
+    and for words it does not know up to five more (their single edits and trigram
+    neighbours, the pairs made of those, then edits and trigrams of the pairs left)).
 
     Each query word (and each pair of neighbours joined) is a slot: its Latin key,
     skeleton, native form and the known words a typing error or two away. A child holding
@@ -236,9 +238,9 @@ def query_keys(query: str) -> list[QueryKey]:
     unknown = set(slot_words) - known - {""}
     # Each word's typing errors are looked for in the vocabulary; a joined pair's are first
     # the pairs of its words' neighbours (a typing error falls in one of the two words):
-    # exact probes instead of a trigram search of the long pair keys.
-    # A pair none of whose neighbours' pairs is known (two errors in one short word, or an
-    # error that made another known name) is searched as a word of its own.
+    # exact probes instead of a trigram search of the long pair keys. A pair none of whose
+    # neighbours' pairs is known (two errors in one short word, or an error that made
+    # another known name) is searched as a word of its own.
     singles = len(names.tokens(query))
     close = fuzzy_neighbours(sorted({w for w in slot_words[:singles] if w in unknown}))
     pairs = [(w, slot_words[i], slot_words[i + 1])
