@@ -13,11 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bridgeway.cases.models import Case
-from bridgeway.cases.selectors import (
-    CaseFilters,
-    case_list,
-    latest_birth_date_for_age,
-)
+from bridgeway.cases.selectors import CaseFilters, case_list
 from bridgeway.core.errors import ValidationFailed
 from bridgeway.registry import age
 from bridgeway.registry.models import Child
@@ -92,7 +88,7 @@ def test_narrowing_applies_to_the_list_without_a_search(people, namesakes):
 def test_age_bound_is_exact_to_the_day(today, years):
     """The latest birth date of a child aged ``years`` is aged ``years``; a day later is
     younger, by the same rule as the age the pages show (29 February included)."""
-    born = latest_birth_date_for_age(years, today)
+    born = age.latest_birth_date_for_age(years, today)
     assert age.age_on(born, today) >= years
     assert age.age_on(born + timedelta(days=1), today) < years
 
@@ -103,6 +99,8 @@ def test_age_bound_is_exact_to_the_day(today, years):
     ({"age_from": "-1"}, "age_from"),
     ({"age_to": "31"}, "age_to"),
     ({"age_to": "1.5"}, "age_to"),
+    ({"age_from": "\u00b2"}, "age_from"),  # a digit int() does not take
+    ({"assigned_to": "\u00b2"}, "assigned_to"),
     ({"age_from": "15", "age_to": "10"}, "age_to"),
 ])
 def test_bad_narrowing_is_refused_naming_the_field(params, field):

@@ -7,7 +7,7 @@ import base64
 import binascii
 import itertools
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -55,7 +55,7 @@ class CaseFilters:
         assigned_raw = params.get("assigned_to") or ""
         assigned = None
         if assigned_raw:
-            if not str(assigned_raw).isdigit():
+            if not str(assigned_raw).isdecimal():
                 errors["assigned_to"] = ["Must be a user id."]
             else:
                 assigned = int(assigned_raw)
@@ -69,7 +69,7 @@ class CaseFilters:
             ages[name] = None
             if not raw:
                 continue
-            if not raw.isdigit() or int(raw) > MAX_FILTER_AGE:
+            if not raw.isdecimal() or int(raw) > MAX_FILTER_AGE:
                 errors[name] = [f"Must be a whole number of years from 0 to {MAX_FILTER_AGE}."]
             else:
                 ages[name] = int(raw)
@@ -88,25 +88,16 @@ class CaseFilters:
 MAX_FILTER_AGE = 30  # children who turned 18 during their case stay on the list
 
 
-def latest_birth_date_for_age(years: int, today: date) -> date:
-    """The latest youngest plausible birth date of a child aged at least ``years`` today
-    (29 February included: the day is found by the same rule as the age shown)."""
-    born = age.add_years(today, -years)
-    while age.years_between(born, today) < years:
-        born -= timedelta(days=1)
-    return born
-
-
 def _narrowed(qs: QuerySet[Case], filters: CaseFilters, today: date) -> QuerySet[Case]:
     """The cases whose child fits the sex and age range asked for, or has none recorded."""
     if filters.sex:
         qs = qs.filter(Q(child__sex=filters.sex) | Q(child__sex=Sex.UNKNOWN))
     unknown_age = Q(child__youngest_birth_date__isnull=True)
     if filters.age_from is not None:
-        born_by = latest_birth_date_for_age(filters.age_from, today)
+        born_by = age.latest_birth_date_for_age(filters.age_from, today)
         qs = qs.filter(Q(child__youngest_birth_date__lte=born_by) | unknown_age)
     if filters.age_to is not None:
-        too_old = latest_birth_date_for_age(filters.age_to + 1, today)
+        too_old = age.latest_birth_date_for_age(filters.age_to + 1, today)
         qs = qs.filter(Q(child__youngest_birth_date__gt=too_old) | unknown_age)
     return qs
 

@@ -25,6 +25,15 @@ def add_years(d: date, years: int) -> date:
         return date(d.year + years, 3, 1)
 
 
+def latest_birth_date_for_age(years: int, on: date) -> date:
+    """The latest birth date of someone aged at least ``years`` on ``on``, by the rule of
+    ``years_between`` (29 February included)."""
+    born = add_years(on, -years)
+    while years_between(born, on) < years:
+        born -= timedelta(days=1)
+    return born
+
+
 def years_between(born: date, on: date) -> int:
     years = on.year - born.year
     if (on.month, on.day) < (born.month, born.day):
