@@ -198,7 +198,7 @@ def _clean_user_input(data: Mapping[str, Any], *, creating: bool,
         raw = getattr(raw, "pk", raw)
         agency_id: int | None = None
         if raw not in (None, ""):
-            agency_id = int(raw) if str(raw).isdigit() else None
+            agency_id = int(raw) if str(raw).isdecimal() else None
             if agency_id is None or not Agency.objects.filter(pk=agency_id).exists():
                 errors.setdefault("agency", []).append("Unknown agency.")
                 agency_id = None

@@ -33,7 +33,7 @@ def _positive_int(raw: Any, name: str, errors: dict[str, list[str]]) -> int | No
     raw = str(raw or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         errors[name] = ["Must be a whole number."]
         return None
     return int(raw)

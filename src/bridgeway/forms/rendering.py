@@ -206,7 +206,7 @@ def _is_empty(value: Any) -> bool:
 
 def _rows(post: Any, path: str) -> int:
     raw = str(post.get(f"_rows:{path}", "0"))
-    return min(int(raw), MAX_ROWS) if raw.isdigit() else 0
+    return min(int(raw), MAX_ROWS) if raw.isdecimal() else 0
 
 
 def _from_post(nodes: list[dict[str, Any]], post: Any, prefix: str, drop_empty: bool

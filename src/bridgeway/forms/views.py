@@ -115,7 +115,7 @@ def case_forms(request: HttpRequest, case_id: int) -> HttpResponse:
 def _version_for_new(form_id: str, version_id: Any) -> FormVersion:
     qs = FormVersion.objects.select_related("form").filter(form__form_id=form_id,
                                                            form__active=True)
-    if str(version_id or "").isdigit():
+    if str(version_id or "").isdecimal():
         found = qs.filter(pk=int(version_id)).first()
     else:
         found = qs.order_by("-uploaded_at", "-id").first()
@@ -229,7 +229,7 @@ def record_edit(request: HttpRequest, record_id: int) -> HttpResponse:
     try:
         record = services.form_record_update(
             actor=request.user, record_id=record.pk,
-            expected_version=int(expected) if expected.isdigit() else -1, values=values,
+            expected_version=int(expected) if expected.isdecimal() else -1, values=values,
             draft=bool(post.get("_draft")), language=_wanted_language(request))
     except ValidationFailed as exc:
         return _render_form(request, form=form, values=values, errors=exc.errors,

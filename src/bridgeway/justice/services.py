@@ -451,7 +451,7 @@ def justice_involvement_add(*, actor: Any, case_id: int, agency_id: Any,
         raise NotAllowed("Only the owning agency's caseworker or supervisor links agencies.")
     errors: Errors = {}
     why = clean_text(reason, field="reason", max_length=300, errors=errors)
-    agency = Agency.objects.filter(pk=agency_id).first() if str(agency_id).isdigit() else None
+    agency = Agency.objects.filter(pk=agency_id).first() if str(agency_id).isdecimal() else None
     if agency is None or not agency.active:
         add(errors, "agency", "Unknown agency.")
     elif agency.sector not in JUSTICE_SECTORS:
@@ -553,7 +553,7 @@ def facility_create(*, actor: Any, data: Any) -> m.Facility:
     if d.get("agency"):
         raw_agency = str(d.get("agency"))
         agency = Agency.objects.filter(pk=int(raw_agency)).first() \
-            if raw_agency.isdigit() else None
+            if raw_agency.isdecimal() else None
         if agency is None:
             add(errors, "agency", "Unknown agency.")
     if errors:

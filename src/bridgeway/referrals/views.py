@@ -619,7 +619,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 def _notification_link(user: Any, note: Any) -> str:
     """Where a notification points to; the page itself decides access again."""
-    if note.object_type == "referral" and note.object_id.isdigit():
+    if note.object_type == "referral" and note.object_id.isdecimal():
         return reverse("sharing:referral", kwargs={"referral_id": int(note.object_id)})
     if note.object_type == "transfer" and getattr(user, "role", "") == "supervisor":
         return reverse("sharing:transfers_incoming")

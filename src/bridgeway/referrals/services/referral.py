@@ -75,7 +75,7 @@ def _is_current_plan_action(case_id: int, plan_action: str) -> bool:
     the case's plan in force: a referral made from a service line of the plan."""
     from bridgeway.care.models import PlanAction
 
-    if not plan_action.isdigit() or int(plan_action) > 2**62:
+    if not plan_action.isdecimal() or int(plan_action) > 2**62:
         return False
     lineage = int(plan_action)
     return (PlanAction.objects.filter(case_id=case_id, superseded_at__isnull=True)

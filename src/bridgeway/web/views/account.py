@@ -77,7 +77,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         token = "".join(request.POST.get("token", "").split())
-        if len(token) == device.digits and token.isdigit() and device.verify_token(token):
+        if len(token) == device.digits and token.isdecimal() and device.verify_token(token):
             if enrolling:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])

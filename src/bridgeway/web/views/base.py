@@ -46,4 +46,4 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
 
 def int_or_none(raw: Any) -> int | None:
     raw = str(raw or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 18 else None
+    return int(raw) if raw.isdecimal() and len(raw) < 18 else None
