@@ -1,8 +1,11 @@
 """A/B of two versions of the name search on the benchmark database, in one run.
 
     BENCH_CHILDREN=1000000 .venv/bin/python bench/ab_search.py OLD_SELECTORS_FILE [per_set]
+    BENCH_CHILDREN=1000000 .venv/bin/python bench/ab_search.py --set NAME=VALUE [per_set]
 
 ``OLD_SELECTORS_FILE`` is an earlier ``registry/selectors.py`` (``git show REV:path > f``).
+With ``--set``, "old" is the current code with the server's setting and "new" the current
+code with the PostgreSQL setting ``NAME`` set to ``VALUE`` for the session (``SET``).
 The benchmark's name queries run through the case list (access policy and audit entry
 included) twice with each version, in the order old-new-new-old or new-old-old-new from
 query to query (so both see the same machine load and each meets half the queries first,
@@ -37,12 +40,31 @@ def main() -> int:
     django.setup()
     from bench.harness import dataset, inproc, queries
     from bench.harness.common import percentile
+    from django.db import connection
 
     from bridgeway.cases import selectors as case_selectors
     from bridgeway.registry import selectors as current
 
-    old = _load(sys.argv[1])
-    per_set = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    args = sys.argv[1:]
+    setting = None
+    if args and args[0] == "--set":
+        setting = args[1].split("=", 1)
+        args = args[2:]
+        old = current
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting(%s)", [setting[0]])
+            server_value = cursor.fetchone()[0]
+    else:
+        old = _load(args[0])
+        args = args[1:]
+    per_set = int(args[0]) if args else 30
+
+    def use(label: str) -> None:
+        if setting is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config(%s, %s, false)",
+                               [setting[0], setting[1] if label == "new" else server_value])
+
     marker = dataset.read_marker(bench.run.DB_URL)
     sets = queries.name_queries(population=marker.children, seed=marker.seed,
                                 today=marker.today, per_set=per_set)
@@ -58,6 +80,7 @@ def main() -> int:
             order = (("old", old), ("new", current), ("new", current), ("old", old))
             for label, module in (order if i % 2 == 0 else order[::-1]):
                 case_selectors.name_match_scores = module.name_match_scores
+                use(label)
                 filters = case_selectors.CaseFilters(q=q.text)
                 t0 = time.perf_counter()
                 page = case_selectors.case_list(actor=people[q.username], filters=filters)

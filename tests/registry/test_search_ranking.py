@@ -20,6 +20,7 @@ from bridgeway.registry.selectors import (
     ranking_is_settled,
     score_holdings,
     single_edits,
+    slot_ceilings,
     split_keys,
 )
 
@@ -71,12 +72,18 @@ def test_a_query_word_scores_once_at_its_best_key():
     assert best_possible_gain(held) == 1200
 
 
-def test_ranking_is_settled_only_when_no_unscored_candidate_can_reach_the_page():
+def test_ranking_is_settled_only_when_no_unscored_candidate_can_beat_the_page():
     ranked = [NameMatch(1, 50, 3), NameMatch(2, 40, 3), NameMatch(3, 30, 3)]
     assert ranking_is_settled(ranked, 2, None)
     assert ranking_is_settled(ranked, 2, 39)
-    assert not ranking_is_settled(ranked, 2, 40)  # a tie could outrank on child id
+    assert ranking_is_settled(ranked, 2, 40)  # could only tie: not looked for
+    assert not ranking_is_settled(ranked, 2, 41)
     assert not ranking_is_settled(ranked, 5, 1)  # page not full
+
+
+def test_slot_ceilings_are_each_words_best_common_key():
+    common = [qk(0, "mhmd", 90_000, 250), qk(0, "muhammad", 40_000, 600), qk(3, "al", 2, 500)]
+    assert slot_ceilings(common) == {0: 600, 3: 500}
 
 
 def test_query_forms_drop_the_joined_arabic_article():
@@ -160,11 +167,15 @@ def test_the_exact_spelling_ranks_above_a_one_error_neighbour(registry):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("middle_budget", [0, 3, 10**6])
 def test_reading_only_the_rarest_keys_ranks_its_candidates_exactly(people, register,
-                                                                   monkeypatch):
+                                                                   monkeypatch, middle_budget):
     """With a tiny budget the search reads the rarest keys' children, completes the best
     with the common keys and checks the page is settled: the answer is the full ranking
-    restricted to those candidates, in the same order, with the same scores."""
+    restricted to those candidates, with the same scores, the same children above the last
+    score and, at the last score, children that hold it. Whether the second look bounds
+    the candidates by the common keys' ceilings alone (middle budget 0), reads one common
+    key for them (3) or all (10**6)."""
     from bridgeway.registry.models import NameKey
 
     for i in range(12):
@@ -175,9 +186,10 @@ def test_reading_only_the_rarest_keys_ranks_its_candidates_exactly(people, regis
     everything = {q: rank_children(q, limit=100) for q in queries}
     monkeypatch.setattr(selectors, "POSTINGS_BUDGET", 3)
     monkeypatch.setattr(selectors, "COMPLETE_TOP", 2)
+    monkeypatch.setattr(selectors, "MIDDLE_BUDGET", middle_budget)
     for cap, q in itertools.product([0, 3, 100], queries):
         # no second look (everything scored at once), or the candidates that could still
-        # reach the first places completed at once
+        # beat the first places completed at once
         monkeypatch.setattr(selectors, "THRESHOLD_CAP", cap)
         essential, common = split_keys(selectors.query_keys(q), budget=3)
         assert common, q  # the shortcut is really taken
@@ -185,8 +197,50 @@ def test_reading_only_the_rarest_keys_ranks_its_candidates_exactly(people, regis
         candidates = {cid for cid, kind, key in
                       NameKey.objects.values_list("child_id", "kind", "key")
                       if (kind, key) in cond}
-        expected = [m for m in everything[q] if m.child_id in candidates][:5]
-        assert rank_children(q, limit=5) == expected, (q, cap)
+        expected = [m for m in everything[q] if m.child_id in candidates]
+        got = rank_children(q, limit=5)
+        assert [m.score for m in got] == [m.score for m in expected[:5]], (q, cap)
+        last = got[-1].score
+        assert ([m for m in got if m.score > last]
+                == [m for m in expected if m.score > last]), (q, cap)
+        assert {m for m in got if m.score == last} <= set(expected), (q, cap)
+
+
+@pytest.mark.django_db
+def test_the_second_look_reads_exactly_the_candidates_who_could_beat_a_score(people,
+                                                                              register):
+    """``_scores(..., beating=(score, ceilings))`` keeps a child when its score over the
+    keys read, plus what each word's ceiling adds above what the child already holds for
+    that word, is more than ``score`` — computed here from the index rows themselves."""
+    from bridgeway.registry.models import NameKey
+
+    for i in range(10):
+        register(names=[_name("given", ["Ahmed", "Omar", "Ali", "Amir", "Umar"][i % 5]),
+                        _name("family", ["Hassan", "Hasan", "Jubouri"][i % 3])], aliases=[])
+    keys = selectors.query_keys("Omar Hassan Jubouri")
+    read, other = keys[: len(keys) // 2], keys[len(keys) // 2:]
+    ceilings = slot_ceilings(other)
+    assert ceilings
+    rows: dict[int, list] = {}
+    by_key = {(k.kind, k.key): k for k in read}
+    for cid, kind, key in NameKey.objects.values_list("child_id", "kind", "key"):
+        for k in read:
+            if (k.kind, k.key) == (kind, key):
+                rows.setdefault(cid, []).append(k)
+    assert by_key and rows
+
+    def bound(held):
+        best: dict[int, int] = {}
+        for k in held:
+            best[k.slot] = max(best.get(k.slot, 0), k.weight)
+        return sum(best.values()) + sum(max(0, c - best.get(slot, 0))
+                                        for slot, c in ceilings.items())
+
+    bounds = sorted({bound(h) for h in rows.values()})
+    for score in [0, *bounds]:
+        got = {m.child_id for m in selectors._scores(read, limit=1000,
+                                                      beating=(score, ceilings))}
+        assert got == {cid for cid, h in rows.items() if bound(h) > score}, score
 
 
 @pytest.mark.django_db
@@ -383,3 +437,17 @@ def test_a_typing_error_in_a_pair_is_found_through_its_words(people, register):
     found = pair_neighbours([("hamzahibrzhim", "hamzah", "ibrzhim")], close)
     assert [k for k, _df, _d in found["hamzahibrzhim"]] == ["hamzahibrahim", "hamzahibrahimi"]
     assert pair_neighbours([("hamzahibrahim", "hamzah", "ibrahim")], {}) == {}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_connections_never_jit_compile_a_search():
+    """PostgreSQL starts JIT compilation by a statement's estimated cost, which a search at a
+    million children exceeds: compiling then costs more than running (settings.py)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"needs PostgreSQL (this run uses {connection.vendor}; set DATABASE_URL)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -17,12 +17,16 @@ Summing over every child that holds any key would read hundreds of thousands of 
 entries for a query containing ``al`` or ``Muhammad``. So keys are split (``split_keys``):
 the rarest keys, up to ``POSTINGS_BUDGET`` index entries in all, give the candidates; the
 common keys are then added only to the best ``COMPLETE_TOP`` candidates. The answer is
-checked (``ranking_is_settled``): the first ``EXACT_TOP`` places must be final. If a
-candidate not completed could still reach them, the candidates whose rare keys score at
-least the tenth score minus the most the common keys can add are read (``HAVING``) and
-completed too (in one query), up to ``THRESHOLD_CAP``; beyond that every candidate is scored in one more
-query. The places after ``EXACT_TOP`` on a page are the best of the candidates completed:
-a child outside them could rank between them, never above the tenth. A child who holds only common keys
+checked (``ranking_is_settled``): the scores of the first ``EXACT_TOP`` places must be
+final. If a candidate not completed could still beat the tenth, the candidates who could
+— their rare keys' score plus what the common keys can add to the words each still lacks
+(``slot_ceilings``) — are read (``HAVING``) and completed too (in one query), up to
+``THRESHOLD_CAP``; beyond that every candidate is scored in one more query. Children who
+could only tie with the tenth are not looked for: among equal scores (namesakes, a
+one-word query held by thousands) the page shows, shorter names first, those of them the
+search has read. The places after ``EXACT_TOP`` on a
+page are the best of the candidates completed: a child outside them could rank between
+them, never above the tenth. A child who holds only common keys
 of a query that also has rarer ones is not a candidate: it matches only the commonest parts
 of the name. The whole search is a fixed number of queries whatever the registry's size.
 
@@ -71,6 +75,7 @@ COMPLETE_TOP = 300  # candidates completed with the common keys first
 # one query) to make the first places exact before every candidate is scored at once.
 EXACT_TOP = 10
 THRESHOLD_CAP = 6000  # candidates completed (in one query) before scoring every candidate
+MIDDLE_BUDGET = 60_000  # index entries of common keys read for the candidates to bound them
 FUZZY_MIN_LENGTH = 4  # shorter words: one typing error makes another name
 FUZZY_TWO_EDITS_LENGTH = 8
 FUZZY_NEIGHBOURS = 40  # nearest vocabulary words looked at per query word
@@ -293,10 +298,7 @@ def split_keys(keys: Sequence[QueryKey], budget: int = POSTINGS_BUDGET
 
 def best_possible_gain(common: Sequence[QueryKey]) -> int:
     """The most the common keys can add to a child's score: each slot's best key."""
-    per_slot: dict[int, int] = {}
-    for k in common:
-        per_slot[k.slot] = max(per_slot.get(k.slot, 0), k.weight)
-    return sum(per_slot.values())
+    return sum(slot_ceilings(common).values())
 
 
 def score_holdings(held: Iterable[QueryKey]) -> tuple[int, int]:
@@ -311,11 +313,21 @@ def score_holdings(held: Iterable[QueryKey]) -> tuple[int, int]:
 
 def ranking_is_settled(ranked: Sequence[NameMatch], limit: int,
                        unscored_best: int | None) -> bool:
-    """Whether the first ``limit`` of ``ranked`` are final: no candidate left unscored
-    (its best possible score is ``unscored_best``) could still enter them."""
+    """Whether the scores of the first ``limit`` of ``ranked`` are final: no candidate left
+    unscored (its best possible score is ``unscored_best``) could score more than the one
+    at place ``limit``. One that could only tie with it is not looked for: among equal
+    scores the page shows those it has read (see the module docstring)."""
     if unscored_best is None:
         return True
-    return len(ranked) >= limit and ranked[limit - 1].score > unscored_best
+    return len(ranked) >= limit and ranked[limit - 1].score >= unscored_best
+
+
+def slot_ceilings(common: Sequence[QueryKey]) -> dict[int, int]:
+    """For each query word, the most its common keys can give a child."""
+    per_slot: dict[int, int] = {}
+    for k in common:
+        per_slot[k.slot] = max(per_slot.get(k.slot, 0), k.weight)
+    return per_slot
 
 
 def _postings_sql(keys: Sequence[QueryKey]) -> tuple[str, list[str]]:
@@ -331,23 +343,34 @@ def _postings_sql(keys: Sequence[QueryKey]) -> tuple[str, list[str]]:
 
 def _scores(keys: Sequence[QueryKey], *, limit: int,
             candidates_of: Sequence[QueryKey] | None = None,
-            at_least: int | None = None) -> list[NameMatch]:
+            beating: tuple[int, dict[int, int]] | None = None) -> list[NameMatch]:
     """Children by their score over ``keys``, best first (one query). With
-    ``candidates_of``, only children holding one of those keys are scored; with
-    ``at_least``, only those scoring that much."""
+    ``candidates_of``, only children holding one of those keys are scored. With
+    ``beating`` = (score, ceilings), only those who could score more than ``score`` once
+    the other keys are added, when those can add at most ``ceilings[slot]`` for a query
+    word (``slot_ceilings``): a child already holding a word at that weight gains nothing
+    more for it."""
     postings, params = _postings_sql(keys)
     where = ""
     if candidates_of is not None:
         inner, inner_params = _postings_sql(candidates_of)
         where = f" WHERE p.child_id IN (SELECT child_id FROM ({inner}) AS c)"  # noqa: S608
         params += inner_params
+    covered, having = "0", ""
+    if beating is not None:
+        ceilings = beating[1]
+        # The part of each word's ceiling the child already holds: integers of our own.
+        cases = " ".join(f"WHEN {int(slot)} THEN {int(c)}" for slot, c in ceilings.items())
+        least = "LEAST" if connection.vendor == "postgresql" else "MIN"  # SQLite's scalar
+        covered = f"{least}(MAX(p.w), CASE p.slot {cases} ELSE 0 END)" if cases else "0"
+        having = " HAVING SUM(b.w) + %s - SUM(b.c) > %s"
     sql = (f"SELECT b.child_id, SUM(b.w) AS score, SUM(b.s) AS strength FROM ("  # noqa: S608
-           f"SELECT p.child_id, p.slot, MAX(p.w) AS w, MAX(p.s) AS s "
+           f"SELECT p.child_id, p.slot, MAX(p.w) AS w, MAX(p.s) AS s, {covered} AS c "
            f"FROM ({postings}) AS p{where} GROUP BY p.child_id, p.slot) AS b "
-           f"GROUP BY b.child_id{' HAVING SUM(b.w) >= %s' if at_least is not None else ''} "
+           f"GROUP BY b.child_id{having} "
            f"ORDER BY score DESC, b.child_id LIMIT %s")
-    if at_least is not None:
-        params.append(at_least)
+    if beating is not None:
+        params += [sum(beating[1].values()), beating[0]]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         return [NameMatch(int(c), int(s), int(st)) for c, s, st in cursor.fetchall()]
@@ -407,18 +430,38 @@ def _holdings(child_ids: list[int], pairs: list[tuple[str, str]], postings: int
         return cursor.fetchall()
 
 
-def visible_ids(ids: Sequence[int], within: QuerySet[Any] | None) -> set[int]:
+class Within:
+    """The access policy's queryset of child ids, compiled to SQL once for the several
+    visibility questions of one search: compiling the policy's conditions through the ORM
+    cost about as much as asking them (measured on the benchmark, docs/performance.md)."""
+
+    __slots__ = ("_compiled", "queryset")
+
+    def __init__(self, queryset: QuerySet[Any]) -> None:
+        self.queryset = queryset
+        self._compiled: tuple[str, tuple[Any, ...]] | None = None
+
+    def compiled(self) -> tuple[str, tuple[Any, ...]]:
+        """(sql, params) of the queryset; raises ``EmptyResultSet`` for ``none()``."""
+        if self._compiled is None:
+            self._compiled = self.queryset.query.sql_with_params()
+        return self._compiled
+
+
+def visible_ids(ids: Sequence[int], within: QuerySet[Any] | Within | None) -> set[int]:
     """Those of ``ids`` in ``within`` (a queryset of child ids), asked about these ids only
     rather than by reading every child the user may see."""
     if within is None:
         return set(ids)
     if not ids:
         return set()
+    if not isinstance(within, Within):
+        within = Within(within)
     if connection.vendor != "postgresql":
-        return set(Child.objects.filter(pk__in=list(ids)).filter(pk__in=within)
+        return set(Child.objects.filter(pk__in=list(ids)).filter(pk__in=within.queryset)
                    .values_list("pk", flat=True))
     try:
-        inner, params = within.query.sql_with_params()
+        inner, params = within.compiled()
     except EmptyResultSet:  # the policy's ``none()``: nobody to see
         return set()
     table = Child._meta.db_table
@@ -428,7 +471,7 @@ def visible_ids(ids: Sequence[int], within: QuerySet[Any] | None) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def _first_visible(ranked: Sequence[NameMatch], within: QuerySet[Any] | None,
+def _first_visible(ranked: Sequence[NameMatch], within: Within | None,
                    limit: int) -> list[NameMatch]:
     """The first ``limit`` of ``ranked`` that ``within`` holds, asking about as few as
     possible (twice the page, then growing batches), followed by the visible children
@@ -488,43 +531,51 @@ def _shorter_names_first(ranked: Sequence[NameMatch], limit: int) -> list[NameMa
 def rank_children(query: str, *, within: QuerySet[Any] | None = None,
                   limit: int = 25) -> list[NameMatch]:
     """The ``limit`` best children for a name query, among ``within`` (a queryset of child
-    ids: the access policy's), best first; ties by child id. See the module docstring."""
+    ids: the access policy's), best first; equal scores as the module docstring says."""
     keys = query_keys(query)
     if not keys or limit <= 0:
         return []
+    visible = Within(within) if within is not None else None
     essential, common = split_keys(keys, POSTINGS_BUDGET)
     gain = best_possible_gain(common)
     exact = min(limit, EXACT_TOP)
     # The best candidates by their rare keys, and one more: its partial score plus what the
     # common keys can add bounds every candidate not completed.
     fetched = _scores(essential, limit=COMPLETE_TOP + 1)
-    found = _complete_visible(fetched[:COMPLETE_TOP], keys, common, within, limit)
+    found = _complete_visible(fetched[:COMPLETE_TOP], keys, common, visible, limit)
     unscored_best = fetched[COMPLETE_TOP].score + gain if len(fetched) > COMPLETE_TOP else None
     if ranking_is_settled(found, exact, unscored_best):
         return _shorter_names_first(found, limit)
     if len(found) >= exact:
-        # Every other candidate that could still reach the exact part of the page: its
-        # partial score plus the common keys' best reaches the score now at place ``exact``.
+        # Every other candidate that could still beat the score now at place ``exact``:
+        # its partial score plus what the common keys can add to the words it lacks.
+        # The less common of the common keys are read too, for the candidates only: their
+        # scores then bound the rest far more tightly than the keys' ceilings would.
         done = {m.child_id for m in fetched[:COMPLETE_TOP]}
-        floor = found[exact - 1].score - gain
-        rest = [m for m in _scores(essential, limit=THRESHOLD_CAP + COMPLETE_TOP + 1,
-                                   at_least=floor) if m.child_id not in done]
+        middle, commonest = split_keys(common, MIDDLE_BUDGET)
+        if sum(k.df for k in middle) > MIDDLE_BUDGET:
+            middle, commonest = [], list(common)  # even the rarest common key is too common
+        beating = (found[exact - 1].score, slot_ceilings(commonest))
+        rest = [m for m in _scores([*essential, *middle],
+                                   limit=THRESHOLD_CAP + COMPLETE_TOP + 1,
+                                   candidates_of=essential if middle else None,
+                                   beating=beating) if m.child_id not in done]
         if len(rest) <= THRESHOLD_CAP:
             # Completed all at once, then asked about visibility best first.
             more = _complete([m.child_id for m in rest], keys)
             merged = sorted([*found, *more], key=lambda m: (-m.score, m.child_id))
-            return _shorter_names_first(_first_visible(merged, within, limit), limit)
+            return _shorter_names_first(_first_visible(merged, visible, limit), limit)
     # Rare: too many candidates could still reach the page (a long name made of common
     # words); score them all (as many as the essential keys have children: within the
     # postings budget unless even the rarest key of the query is common) and check
     # visibility in score order.
     everyone = _scores(keys, limit=max(limit, sum(k.df for k in essential)),
                        candidates_of=essential)
-    return _shorter_names_first(_first_visible(everyone, within, limit), limit)
+    return _shorter_names_first(_first_visible(everyone, visible, limit), limit)
 
 
 def _complete_visible(batch: Sequence[NameMatch], keys: Sequence[QueryKey],
-                      common: Sequence[QueryKey], within: QuerySet[Any] | None,
+                      common: Sequence[QueryKey], within: Within | None,
                       limit: int) -> list[NameMatch]:
     """The best visible ``limit`` (and ties) of ``batch`` once completed with the common
     keys (their full score is recomputed), best first."""
