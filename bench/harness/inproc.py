@@ -64,18 +64,23 @@ def _recall(results: list[list[int]], expected: list[int]) -> float:
 
 
 class SlowPathCounter:
-    """Counts the searches whose best candidates did not settle the page (the extra,
-    bounded scoring of every candidate ran): a property of the index design to watch."""
+    """Counts the searches whose best candidates did not settle the page: ``second_looks``
+    (the candidates who could still beat the tenth read again and completed) and
+    ``count`` (beyond that, every candidate scored): properties of the index design to
+    watch."""
 
     def __init__(self) -> None:
         from bridgeway.registry import selectors
 
         self.count = 0
+        self.second_looks = 0
         self._module = selectors
         self._original = selectors._scores
 
         def counted(*args: Any, **kwargs: Any) -> Any:
-            if kwargs.get("candidates_of") is not None:
+            if kwargs.get("beating") is not None:
+                self.second_looks += 1
+            elif kwargs.get("candidates_of") is not None:
                 self.count += 1
             return self._original(*args, **kwargs)
         selectors._scores = counted  # type: ignore[assignment]
@@ -163,6 +168,7 @@ def name_search(sets: dict[str, list[NameQuery]], *, first_child_id: int,
             counter.close()
         timings.extra["recall_at_10"] = _recall(results, expected)
         timings.extra["slow_path_searches"] = counter.count
+        timings.extra["second_look_searches"] = counter.second_looks
         hits = [expected_hit_with_ties(q.text, e, q.username, got)
                 for q, e, got in zip(queries, expected, results, strict=True)]
         timings.extra["recall_at_10_ties_at_random"] = (
