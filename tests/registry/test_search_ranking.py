@@ -12,7 +12,6 @@ from bridgeway.registry import names, selectors
 from bridgeway.registry.selectors import (
     NameMatch,
     QueryKey,
-    best_possible_gain,
     close_words,
     edit_budget,
     key_weight,
@@ -69,7 +68,7 @@ def test_split_keeps_the_rarest_keys_within_the_budget_and_at_least_one():
 def test_a_query_word_scores_once_at_its_best_key():
     held = [qk(0, "hamwi", 10, 900), qk(0, "hamawi", 5, 400), qk(1, "sara", 10, 300)]
     assert score_holdings(held) == (1200, 6)
-    assert best_possible_gain(held) == 1200
+    assert sum(slot_ceilings(held).values()) == 1200
 
 
 def test_ranking_is_settled_only_when_no_unscored_candidate_can_beat_the_page():
@@ -209,9 +208,10 @@ def test_reading_only_the_rarest_keys_ranks_its_candidates_exactly(people, regis
 @pytest.mark.django_db
 def test_the_second_look_reads_exactly_the_candidates_who_could_beat_a_score(people,
                                                                               register):
-    """``_scores(..., beating=(score, ceilings))`` keeps a child when its score over the
-    keys read, plus what each word's ceiling adds above what the child already holds for
-    that word, is more than ``score`` — computed here from the index rows themselves."""
+    """``_scores(..., ceilings=..., beating=score)`` ranks a child by its score over the
+    keys read plus what each word's ceiling adds above what the child already holds for
+    that word, and keeps it when that is more than ``score`` — computed here from the
+    index rows themselves."""
     from bridgeway.registry.models import NameKey
 
     for i in range(10):
@@ -236,10 +236,13 @@ def test_the_second_look_reads_exactly_the_candidates_who_could_beat_a_score(peo
         return sum(best.values()) + sum(max(0, c - best.get(slot, 0))
                                         for slot, c in ceilings.items())
 
+    ranked = selectors._scores(read, limit=1000, ceilings=ceilings)
+    assert {m.child_id: m.score for m in ranked} == {cid: bound(h) for cid, h in rows.items()}
+    assert [m.score for m in ranked] == sorted((m.score for m in ranked), reverse=True)
     bounds = sorted({bound(h) for h in rows.values()})
     for score in [0, *bounds]:
-        got = {m.child_id for m in selectors._scores(read, limit=1000,
-                                                      beating=(score, ceilings))}
+        got = {m.child_id for m in selectors._scores(read, limit=1000, ceilings=ceilings,
+                                                      beating=score)}
         assert got == {cid for cid, h in rows.items() if bound(h) > score}, score
 
 

@@ -15,20 +15,22 @@ of that word it holds, summed over the words (``score_holdings``).
 
 Summing over every child that holds any key would read hundreds of thousands of index
 entries for a query containing ``al`` or ``Muhammad``. So keys are split (``split_keys``):
-the rarest keys, up to ``POSTINGS_BUDGET`` index entries in all, give the candidates; the
-common keys are then added only to the best ``COMPLETE_TOP`` candidates. The answer is
-checked (``ranking_is_settled``): the scores of the first ``EXACT_TOP`` places must be
-final. If a candidate not completed could still beat the tenth, the candidates who could
-— their rare keys' score plus what the common keys can add to the words each still lacks
-(``slot_ceilings``) — are read (``HAVING``) and completed too (in one query), up to
-``THRESHOLD_CAP``; beyond that every candidate is scored in one more query. Children who
-could only tie with the tenth are not looked for: among equal scores (namesakes, a
-one-word query held by thousands) the page shows, shorter names first, those of them the
-search has read. The places after ``EXACT_TOP`` on a
-page are the best of the candidates completed: a child outside them could rank between
-them, never above the tenth. A child who holds only common keys
-of a query that also has rarer ones is not a candidate: it matches only the commonest parts
-of the name. The whole search is a fixed number of queries whatever the registry's size.
+the rarest keys, up to ``POSTINGS_BUDGET`` index entries in all, give the candidates. Each
+candidate's bound is its rare keys' score plus what the common keys can still add to the
+words it lacks (``slot_ceilings``); the ``COMPLETE_TOP`` candidates with the highest bounds
+are completed with the common keys. The answer is checked (``ranking_is_settled``): the
+scores of the first ``EXACT_TOP`` places must be final, that is no candidate left out may
+be bounded above the tenth score. Otherwise a second look reads, for the candidates only,
+the less common of the common keys too (up to ``MIDDLE_BUDGET`` index entries), bounds
+each candidate again by what only the commonest keys could add, and completes those who
+could beat the tenth (``HAVING``), in one query, up to ``THRESHOLD_CAP``; beyond that every
+candidate is scored in one more query. Children who could only tie with the tenth are not
+looked for: among equal scores (namesakes, a one-word query held by thousands) the page
+shows, shorter names first, those of them the search has read. The places after
+``EXACT_TOP`` on a page are the best of the candidates completed: a child outside them
+could rank between them, never above the tenth. A child who holds only common keys of a
+query that also has rarer ones is not a candidate: it matches only the commonest parts of
+the name. The whole search is a fixed number of queries whatever the registry's size.
 
 Hand-written on purpose: PostgreSQL full-text search ranks with ``ts_rank`` over every
 matching row (the same cost as the naive sum), and search engines (Elasticsearch, Meilisearch)
@@ -296,11 +298,6 @@ def split_keys(keys: Sequence[QueryKey], budget: int = POSTINGS_BUDGET
     return essential, list(keys[len(essential):])
 
 
-def best_possible_gain(common: Sequence[QueryKey]) -> int:
-    """The most the common keys can add to a child's score: each slot's best key."""
-    return sum(slot_ceilings(common).values())
-
-
 def score_holdings(held: Iterable[QueryKey]) -> tuple[int, int]:
     """(score, strength) of a child holding these keys: each slot once, at its best."""
     weight: dict[int, int] = {}
@@ -343,34 +340,37 @@ def _postings_sql(keys: Sequence[QueryKey]) -> tuple[str, list[str]]:
 
 def _scores(keys: Sequence[QueryKey], *, limit: int,
             candidates_of: Sequence[QueryKey] | None = None,
-            beating: tuple[int, dict[int, int]] | None = None) -> list[NameMatch]:
+            ceilings: dict[int, int] | None = None,
+            beating: int | None = None) -> list[NameMatch]:
     """Children by their score over ``keys``, best first (one query). With
-    ``candidates_of``, only children holding one of those keys are scored. With
-    ``beating`` = (score, ceilings), only those who could score more than ``score`` once
-    the other keys are added, when those can add at most ``ceilings[slot]`` for a query
-    word (``slot_ceilings``): a child already holding a word at that weight gains nothing
-    more for it."""
+    ``candidates_of``, only children holding one of those keys are scored.
+
+    With ``ceilings`` (``slot_ceilings`` of the keys not read), each child's ``score`` is
+    instead the most it could score once those keys are added: its score here plus, for
+    each query word, what the word's ceiling adds above what the child already holds for
+    it; children come by that bound, highest first. With ``beating`` too, only those
+    whose bound is more than ``beating``."""
     postings, params = _postings_sql(keys)
     where = ""
     if candidates_of is not None:
         inner, inner_params = _postings_sql(candidates_of)
         where = f" WHERE p.child_id IN (SELECT child_id FROM ({inner}) AS c)"  # noqa: S608
         params += inner_params
-    covered, having = "0", ""
-    if beating is not None:
-        ceilings = beating[1]
+    covered, score, having = "0", "SUM(b.w)", ""
+    if ceilings:
         # The part of each word's ceiling the child already holds: integers of our own.
         cases = " ".join(f"WHEN {int(slot)} THEN {int(c)}" for slot, c in ceilings.items())
         least = "LEAST" if connection.vendor == "postgresql" else "MIN"  # SQLite's scalar
-        covered = f"{least}(MAX(p.w), CASE p.slot {cases} ELSE 0 END)" if cases else "0"
-        having = " HAVING SUM(b.w) + %s - SUM(b.c) > %s"
-    sql = (f"SELECT b.child_id, SUM(b.w) AS score, SUM(b.s) AS strength FROM ("  # noqa: S608
+        covered = f"{least}(MAX(p.w), CASE p.slot {cases} ELSE 0 END)"
+        score = f"SUM(b.w) + {int(sum(ceilings.values()))} - SUM(b.c)"
+    if beating is not None:
+        having = f" HAVING {score} > %s"
+        params.append(beating)
+    sql = (f"SELECT b.child_id, {score} AS score, SUM(b.s) AS strength FROM ("  # noqa: S608
            f"SELECT p.child_id, p.slot, MAX(p.w) AS w, MAX(p.s) AS s, {covered} AS c "
            f"FROM ({postings}) AS p{where} GROUP BY p.child_id, p.slot) AS b "
            f"GROUP BY b.child_id{having} "
            f"ORDER BY score DESC, b.child_id LIMIT %s")
-    if beating is not None:
-        params += [sum(beating[1].values()), beating[0]]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         return [NameMatch(int(c), int(s), int(st)) for c, s, st in cursor.fetchall()]
@@ -537,13 +537,13 @@ def rank_children(query: str, *, within: QuerySet[Any] | None = None,
         return []
     visible = Within(within) if within is not None else None
     essential, common = split_keys(keys, POSTINGS_BUDGET)
-    gain = best_possible_gain(common)
     exact = min(limit, EXACT_TOP)
-    # The best candidates by their rare keys, and one more: its partial score plus what the
-    # common keys can add bounds every candidate not completed.
-    fetched = _scores(essential, limit=COMPLETE_TOP + 1)
+    # The candidates that could score most once the common keys are added (their rare
+    # keys' score plus what the common keys can add to the words each lacks), and one
+    # more: its bound bounds every candidate not completed.
+    fetched = _scores(essential, limit=COMPLETE_TOP + 1, ceilings=slot_ceilings(common))
     found = _complete_visible(fetched[:COMPLETE_TOP], keys, common, visible, limit)
-    unscored_best = fetched[COMPLETE_TOP].score + gain if len(fetched) > COMPLETE_TOP else None
+    unscored_best = fetched[COMPLETE_TOP].score if len(fetched) > COMPLETE_TOP else None
     if ranking_is_settled(found, exact, unscored_best):
         return _shorter_names_first(found, limit)
     if len(found) >= exact:
@@ -555,11 +555,12 @@ def rank_children(query: str, *, within: QuerySet[Any] | None = None,
         middle, commonest = split_keys(common, MIDDLE_BUDGET)
         if sum(k.df for k in middle) > MIDDLE_BUDGET:
             middle, commonest = [], list(common)  # even the rarest common key is too common
-        beating = (found[exact - 1].score, slot_ceilings(commonest))
         rest = [m for m in _scores([*essential, *middle],
                                    limit=THRESHOLD_CAP + COMPLETE_TOP + 1,
                                    candidates_of=essential if middle else None,
-                                   beating=beating) if m.child_id not in done]
+                                   ceilings=slot_ceilings(commonest),
+                                   beating=found[exact - 1].score)
+                if m.child_id not in done]
         if len(rest) <= THRESHOLD_CAP:
             # Completed all at once, then asked about visibility best first.
             more = _complete([m.child_id for m in rest], keys)
