@@ -454,3 +454,46 @@ def test_postgresql_connections_never_jit_compile_a_search():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+@pytest.mark.django_db
+def test_vocabulary_lookup_finds_exactly_the_known_keys(people, register):
+    """``_known_terms`` (two arrays joined to the vocabulary on PostgreSQL, ORed conditions
+    on SQLite) returns the df of each known key asked for and nothing for unknown keys or
+    keys no child holds any more."""
+    from bridgeway.registry.models import NameTerm
+    from bridgeway.registry.selectors import _known_terms
+
+    register(names=[_name("given", "Yusuf"), _name("family", "Rahman")])
+    register(names=[_name("given", "Yusuf"), _name("family", "Ismail")])
+    NameTerm.objects.update_or_create(kind="latin", key="nobodyholds", defaults={"df": 0})
+    asked = {("latin", "yusuf"), ("latin", "rahman"), ("skel", "ysf"), ("latin", "unknownx"),
+             ("native", "yusuf"), ("latin", "nobodyholds")}
+    expected = {(t.kind, t.key): t.df for t in NameTerm.objects.filter(df__gt=0)
+                if (t.kind, t.key) in asked}
+    assert _known_terms(asked) == expected
+    assert expected[("latin", "yusuf")] == 2 and ("latin", "unknownx") not in expected
+    assert _known_terms(set()) == {}
+
+
+@pytest.mark.django_db
+def test_the_policy_is_asked_about_each_child_once_per_search(people, register):
+    """``Within`` keeps the policy's answers: asking again about the same children costs
+    no query and gives the same answer, a child out of sight included."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bridgeway.access import policy
+    from bridgeway.registry.selectors import Within, visible_ids
+
+    mine = register(names=[_name("given", "Zainab"), _name("family", "Haddad")])
+    theirs = register(actor=people.outsider,
+                      names=[_name("given", "Zainab"), _name("family", "Haddad")])
+    within = Within(policy.children_visible_to(people.caseworker).values("pk"))
+    ids = [mine.child_id, theirs.child_id]
+    with CaptureQueriesContext(connection) as first:
+        assert visible_ids(ids, within) == {mine.child_id}
+    with CaptureQueriesContext(connection) as again:
+        assert visible_ids(list(reversed(ids)), within) == {mine.child_id}
+        assert visible_ids([theirs.child_id], within) == set()
+    assert len(first.captured_queries) == 1 and len(again.captured_queries) == 0

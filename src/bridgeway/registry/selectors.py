@@ -192,6 +192,27 @@ def _known_latin(keys: set[str]) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
+def _known_terms(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """df of those (kind, key) ``pairs`` the vocabulary holds. On PostgreSQL the pairs
+    travel as two arrays joined to the unique ``(kind, key)`` index: building the same
+    condition as ORed ``Q`` objects cost more Python than the lookup costs the database."""
+    if not pairs:
+        return {}
+    if connection.vendor != "postgresql":
+        cond = Q()
+        for kind, key in pairs:
+            cond |= Q(kind=kind, key=key)
+        return {(kind, key): df for kind, key, df in
+                NameTerm.objects.filter(cond, df__gt=0).values_list("kind", "key", "df")}
+    ordered = sorted(pairs)
+    table = NameTerm._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT t.kind, t.key, t.df FROM unnest(%s::text[], %s::text[]) "  # noqa: S608
+                       f"AS q(kind, key) JOIN {table} t ON t.kind = q.kind AND t.key = q.key "
+                       f"WHERE t.df > 0", [[k for k, _ in ordered], [v for _, v in ordered]])
+        return {(kind, key): df for kind, key, df in cursor.fetchall()}
+
+
 def pair_neighbours(pairs: Sequence[tuple[str, str, str]],
                     close: dict[str, list[tuple[str, int, int]]]
                     ) -> dict[str, list[tuple[str, int, int]]]:
@@ -231,13 +252,7 @@ def query_keys(query: str) -> list[QueryKey]:
     slot_words = [names.latin_key(w) for w in words]
     consonantal = [not names.writes_vowels(w) for w in words]
     wanted = set().union(*slot_keys) if slot_keys else set()
-    dfs: dict[tuple[str, str], int] = {}
-    if wanted:
-        cond = Q()
-        for kind, key in wanted:
-            cond |= Q(kind=kind, key=key)
-        dfs = {(kind, key): df for kind, key, df in
-               NameTerm.objects.filter(cond, df__gt=0).values_list("kind", "key", "df")}
+    dfs = _known_terms(wanted)
     # A word the registry knows is taken as typed; the others may hold a typing error.
     # (A typing error that makes another known name — Martin/Marin — is then matched by
     # the name's other words and its skeleton: this keeps exact searches to one lookup.)
@@ -432,14 +447,16 @@ def _holdings(child_ids: list[int], pairs: list[tuple[str, str]], postings: int
 
 class Within:
     """The access policy's queryset of child ids, compiled to SQL once for the several
-    visibility questions of one search: compiling the policy's conditions through the ORM
-    cost about as much as asking them (measured on the benchmark, docs/performance.md)."""
+    visibility questions of one search (compiling the policy's conditions through the ORM
+    cost about as much as asking them, measured on the benchmark, docs/performance.md),
+    with the answers it has given: a child is asked about once per search."""
 
-    __slots__ = ("_compiled", "queryset")
+    __slots__ = ("_compiled", "answers", "queryset")
 
     def __init__(self, queryset: QuerySet[Any]) -> None:
         self.queryset = queryset
         self._compiled: tuple[str, tuple[Any, ...]] | None = None
+        self.answers: dict[int, bool] = {}
 
     def compiled(self) -> tuple[str, tuple[Any, ...]]:
         """(sql, params) of the queryset; raises ``EmptyResultSet`` for ``none()``."""
@@ -457,8 +474,16 @@ def visible_ids(ids: Sequence[int], within: QuerySet[Any] | Within | None) -> se
         return set()
     if not isinstance(within, Within):
         within = Within(within)
+    ask = [i for i in dict.fromkeys(ids) if i not in within.answers]
+    if ask:
+        seen = _ask_policy(ask, within)
+        within.answers.update((i, i in seen) for i in ask)
+    return {i for i in ids if within.answers[i]}
+
+
+def _ask_policy(ids: list[int], within: Within) -> set[int]:
     if connection.vendor != "postgresql":
-        return set(Child.objects.filter(pk__in=list(ids)).filter(pk__in=within.queryset)
+        return set(Child.objects.filter(pk__in=ids).filter(pk__in=within.queryset)
                    .values_list("pk", flat=True))
     try:
         inner, params = within.compiled()
@@ -467,7 +492,7 @@ def visible_ids(ids: Sequence[int], within: QuerySet[Any] | Within | None) -> se
     table = Child._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) "  # noqa: S608
-                       f"AND id IN ({inner})", [list(ids), *params])
+                       f"AND id IN ({inner})", [ids, *params])
         return {row[0] for row in cursor.fetchall()}
 
 
