@@ -183,19 +183,14 @@ def _known_latin(keys: set[str]) -> dict[str, int]:
     if connection.vendor != "postgresql":
         return dict(NameTerm.objects.filter(kind="latin", df__gt=0, key__in=list(keys))
                     .values_list("key", "df"))
-    table = NameTerm._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT t.key, t.df FROM unnest(%s::text[]) AS e(key) "  # noqa: S608
-                       f"CROSS JOIN LATERAL (SELECT key, df FROM {table} "
-                       f"WHERE kind = 'latin' AND key = e.key AND df > 0) AS t",
-                       [sorted(keys)])
-        return dict(cursor.fetchall())
+    return {key: df for (_kind, key), df in _known_terms({("latin", k) for k in keys}).items()}
 
 
 def _known_terms(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """df of those (kind, key) ``pairs`` the vocabulary holds. On PostgreSQL the pairs
-    travel as two arrays joined to the unique ``(kind, key)`` index: building the same
-    condition as ORed ``Q`` objects cost more Python than the lookup costs the database."""
+    travel as two arrays, each probing the unique ``(kind, key)`` index (``LATERAL``):
+    building the condition as ORed ``Q`` objects cost more Python than the look-up costs
+    the database."""
     if not pairs:
         return {}
     if connection.vendor != "postgresql":
@@ -208,8 +203,9 @@ def _known_terms(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     table = NameTerm._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT t.kind, t.key, t.df FROM unnest(%s::text[], %s::text[]) "  # noqa: S608
-                       f"AS q(kind, key) JOIN {table} t ON t.kind = q.kind AND t.key = q.key "
-                       f"WHERE t.df > 0", [[k for k, _ in ordered], [v for _, v in ordered]])
+                       f"AS q(kind, key) CROSS JOIN LATERAL (SELECT kind, key, df FROM {table} "
+                       f"WHERE kind = q.kind AND key = q.key AND df > 0) AS t",
+                       [[k for k, _ in ordered], [v for _, v in ordered]])
         return {(kind, key): df for kind, key, df in cursor.fetchall()}
 
 
