@@ -123,10 +123,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # No JIT compilation: it pays off for long analytical statements, and PostgreSQL starts
-    # it by estimated cost, which the name search's statements exceed at a million
-    # children: 20-200 ms of compiling for a statement that runs in 10-50 (measured on the
-    # benchmark, docs/performance.md). A DATABASE_URL that sets its own options keeps them.
+    # No JIT compilation: it pays off for long analytical statements; PostgreSQL starts it
+    # by a statement's estimated cost, and compiling costs 20 ms and more (22 ms for a
+    # count over the million children of the benchmark). No statement of the benchmark's
+    # searches reached the threshold; the rare one that could (a search scoring every
+    # candidate) should not pay it. A DATABASE_URL that sets its own options keeps them.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
