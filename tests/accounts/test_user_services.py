@@ -131,3 +131,21 @@ def test_a_password_reset_is_audited_without_the_password(people):
     with pytest.raises(NotAllowed):
         user_set_password_as_admin(actor=people.sysadmin, user_id=people.sysadmin.pk,
                                    password="a long pass phrase 41")
+
+
+def test_a_username_is_refused_when_another_user_holds_it_in_any_letter_case(people):
+    """The same rule as an agency's code: another user's name, whatever its letter case,
+    is refused naming the field; a user keeping their own name is not."""
+    for taken in ("caseworker", "CaseWorker"):
+        with pytest.raises(ValidationFailed) as exc:
+            user_create_as_admin(actor=people.sysadmin, password="a long pass phrase 41",
+                                 data={"username": taken, "role": "caseworker",
+                                       "agency": people.agency_a.pk})
+        assert exc.value.errors["username"] == ["A user with that username already exists."]
+    with pytest.raises(ValidationFailed) as exc:
+        user_update_as_admin(actor=people.sysadmin, user_id=people.supervisor.pk,
+                             data={"username": "CASEWORKER"})
+    assert "username" in exc.value.errors
+    user_update_as_admin(actor=people.sysadmin, user_id=people.caseworker.pk,
+                         data={"username": "caseworker"})
+    assert User.objects.filter(username__iexact="caseworker").count() == 1

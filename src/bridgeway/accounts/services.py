@@ -151,6 +151,17 @@ def _check_actor(actor: Any) -> None:
         raise NotAllowed("Only administrators change users.")
 
 
+def _refuse_taken(model: Any, field: str, value: str, current: Any,
+                  errors: dict[str, list[str]], message: str) -> None:
+    """Add ``message`` to ``errors[field]`` when another row than ``current`` holds
+    ``value`` in ``field``, letter case ignored."""
+    taken = model.objects.filter(**{f"{field}__iexact": value})
+    if current is not None:
+        taken = taken.exclude(pk=current.pk)
+    if taken.exists():
+        errors.setdefault(field, []).append(message)
+
+
 def _clean_user_input(data: Mapping[str, Any], *, creating: bool,
                       current: User | None) -> dict[str, Any]:
     """The fields present in ``data``, validated and normalized; every problem at once."""
@@ -164,12 +175,8 @@ def _clean_user_input(data: Mapping[str, Any], *, creating: bool,
                 UnicodeUsernameValidator()(username)
             except DjangoValidationError as exc:
                 errors.setdefault("username", []).extend(exc.messages)
-            taken = User.objects.filter(username__iexact=username)
-            if current is not None:
-                taken = taken.exclude(pk=current.pk)
-            if taken.exists():
-                errors.setdefault("username", []).append(
-                    "A user with that username already exists.")
+            _refuse_taken(User, "username", username, current, errors,
+                          "A user with that username already exists.")
         out["username"] = username
     for name in ("first_name", "last_name"):
         if name in data:
@@ -557,12 +564,8 @@ def _clean_agency_input(data: Mapping[str, Any], *, creating: bool,
             if not re.fullmatch(r"[-a-zA-Z0-9_]+", code):
                 errors.setdefault("code", []).append(
                     "Letters, digits, hyphens and underscores only.")
-            taken = Agency.objects.filter(code__iexact=code)
-            if current is not None:
-                taken = taken.exclude(pk=current.pk)
-            if taken.exists():
-                errors.setdefault("code", []).append(
-                    "An agency with that code already exists.")
+            _refuse_taken(Agency, "code", code, current, errors,
+                          "An agency with that code already exists.")
         out["code"] = code
     if creating or "name" in data:
         out["name"] = clean_text(data.get("name"), field="name", required=True,
